@@ -1,0 +1,67 @@
+package org.sigillum.api;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Bytes that can be read more than once: a document, a signature or a signed result. Backed by
+ * memory or by a file, so that a 200 MB PDF need not be held on the heap.
+ */
+public interface Content {
+
+    InputStream openStream() throws IOException;
+
+    long size();
+
+    /** The whole content in memory; for small contents only. */
+    default byte[] bytes() throws IOException {
+        try (InputStream in = openStream()) {
+            return in.readAllBytes();
+        }
+    }
+
+    static Content of(byte[] bytes) {
+        byte[] copy = bytes.clone();
+        return new Content() {
+            @Override
+            public InputStream openStream() {
+                return new ByteArrayInputStream(copy);
+            }
+
+            @Override
+            public long size() {
+                return copy.length;
+            }
+
+            @Override
+            public byte[] bytes() {
+                return copy.clone();
+            }
+        };
+    }
+
+    /** A file read when needed; its size is taken now. */
+    static Content of(Path file) {
+        long size;
+        try {
+            size = Files.size(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return new Content() {
+            @Override
+            public InputStream openStream() throws IOException {
+                return Files.newInputStream(file);
+            }
+
+            @Override
+            public long size() {
+                return size;
+            }
+        };
+    }
+}

@@ -1,0 +1,29 @@
+package org.sigillum.api;
+
+import java.util.List;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * The one entry point every channel uses. Each signature is checked (integrity and a path to a
+ * trust anchor) before it is returned, and every outcome is written to the audit log.
+ */
+@ProviderType
+public interface SigningService {
+
+    /** Signs one document, synchronously. */
+    SignedDocument sign(SigningRequest request, Document document) throws SigningException;
+
+    /**
+     * Signs a batch with one profile, synchronously, and reports per document in input order. A
+     * failure of one document does not stop the others; an {@link SigningRequest#pin() individual
+     * PIN} serves the whole batch and is wiped afterwards.
+     */
+    List<DocumentResult> signBatch(SigningRequest request, List<Document> documents);
+
+    /** The configured profiles and whether each can sign now. */
+    List<ProfileStatus> profiles();
+
+    /** The tokens known to the server and their states. */
+    List<TokenStatus> tokens();
+}
