@@ -1,0 +1,214 @@
+package org.sigillum.cli.internal;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+import org.sigillum.api.Content;
+import org.sigillum.api.DigestAlgorithm;
+import org.sigillum.api.Document;
+import org.sigillum.api.DocumentResult;
+import org.sigillum.api.Packaging;
+import org.sigillum.api.Padding;
+import org.sigillum.api.ProfileStatus;
+import org.sigillum.api.SignatureCheck;
+import org.sigillum.api.SignatureLevel;
+import org.sigillum.api.SignedDocument;
+import org.sigillum.api.SigningException;
+import org.sigillum.api.SigningOverrides;
+import org.sigillum.api.SigningRequest;
+import org.sigillum.api.SigningService;
+import org.sigillum.api.TokenStatus;
+import org.sigillum.api.VerificationService;
+
+/** The commands the control socket serves; each answers through its session and returns an exit code. */
+final class Commands {
+
+    private final SigningService signing;
+    private final VerificationService verification;
+
+    Commands(SigningService signing, VerificationService verification) {
+        this.signing = signing;
+        this.verification = verification;
+    }
+
+    int sign(Session s, List<String> args) throws IOException {
+        String profile = null;
+        Path outDir = null;
+        SigningOverrides o = SigningOverrides.none();
+        List<Path> files = new ArrayList<>();
+        try {
+            for (int i = 0; i < args.size(); i++) {
+                String a = args.get(i);
+                switch (a) {
+                    case "--profile" -> profile = value(args, ++i, a);
+                    case "--out" -> outDir = s.path(value(args, ++i, a));
+                    case "--level" -> o = o.withLevel(SignatureLevel.parse(value(args, ++i, a)));
+                    case "--digest" -> o = o.withDigest(DigestAlgorithm.parse(value(args, ++i, a)));
+                    case "--padding" -> o = o.withPadding(Padding.parse(value(args, ++i, a)));
+                    case "--packaging" -> o = o.withPackaging(Packaging.parse(value(args, ++i, a)));
+                    case "--detached" -> o = o.withPackaging(Packaging.DETACHED);
+                    case "--embedded" -> o = o.withPackaging(Packaging.EMBEDDED);
+                    case "--token" -> o = o.withToken(value(args, ++i, a));
+                    case "--format" -> o = o.withFormat(value(args, ++i, a));
+                    default -> {
+                        if (a.startsWith("--")) {
+                            throw new IllegalArgumentException("unknown option " + a);
+                        }
+                        files.add(s.path(a));
+                    }
+                }
+            }
+        } catch (IllegalArgumentException e) {
+            s.err("sigillum sign: " + e.getMessage());
+            return 2;
+        }
+        if (profile == null || outDir == null || files.isEmpty()) {
+            s.err("usage: sigillum sign --profile NAME --out DIR FILE...");
+            return 2;
+        }
+        List<Document> docs = new ArrayList<>();
+        Set<String> names = new HashSet<>();
+        for (Path f : files) {
+            if (!Files.isRegularFile(f) || !Files.isReadable(f)) {
+                s.err(f + ": not a readable file");
+                return 1;
+            }
+            String name = f.getFileName().toString();
+            if (!names.add(name)) {
+                s.err(f + ": another input has the same name " + name + "; their outputs would collide in " + outDir);
+                return 2;
+            }
+            docs.add(new Document(name, Content.of(f)));
+        }
+        Files.createDirectories(outDir);
+        int failed = 0;
+        for (DocumentResult r : signing.signBatch(new SigningRequest(profile, o, "cli", null), docs)) {
+            if (!r.succeeded()) {
+                failed++;
+                s.err(r.inputName() + ": " + r.failure().reason().label() + ": " + r.failure().getMessage());
+                continue;
+            }
+            SignedDocument d = r.signed();
+            Path target = outDir.resolve(d.output().name()).normalize();
+            if (!target.startsWith(outDir)) {
+                failed++;
+                s.err(r.inputName() + ": output name " + d.output().name() + " escapes " + outDir);
+                continue;
+            }
+            try {
+                writeAtomically(d.output().content(), target);
+            } catch (IOException e) {
+                failed++;
+                s.err(r.inputName() + ": cannot write " + target + ": " + e.getMessage());
+                continue;
+            }
+            s.out("signed " + r.inputName() + " -> " + target + " (" + d.format() + " " + d.level() + ", "
+                    + d.signer().getSubjectX500Principal().getName() + ")");
+        }
+        return failed == 0 ? 0 : 1;
+    }
+
+    /** Written under a temporary name, forced to disk, then renamed: a reader never sees half a file. */
+    static void writeAtomically(Content content, Path target) throws IOException {
+        Path tmp = target.resolveSibling("." + target.getFileName() + ".sigillum-tmp");
+        try {
+            try (OutputStream out = Files.newOutputStream(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                    StandardOpenOption.WRITE); var in = content.openStream()) {
+                in.transferTo(out);
+            }
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ch.force(true);
+            }
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    int verify(Session s, List<String> args) throws IOException {
+        Path file = null;
+        Path data = null;
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            if (a.equals("--data") && i + 1 < args.size()) {
+                data = s.path(args.get(++i));
+            } else if (!a.startsWith("--") && file == null) {
+                file = s.path(a);
+            } else {
+                s.err("usage: sigillum verify FILE [--data ORIGINAL]");
+                return 2;
+            }
+        }
+        if (file == null) {
+            s.err("usage: sigillum verify FILE [--data ORIGINAL]");
+            return 2;
+        }
+        for (Path p : data == null ? List.of(file) : List.of(file, data)) {
+            if (!Files.isRegularFile(p) || !Files.isReadable(p)) {
+                s.err(p + ": not a readable file");
+                return 2;
+            }
+        }
+        List<SignatureCheck> checks;
+        try {
+            checks = verification.verify(new Document(file.getFileName().toString(), Content.of(file)),
+                    data == null ? Optional.empty() : Optional.of(Content.of(data)));
+        } catch (SigningException e) {
+            s.err(file.getFileName() + ": " + e.reason().label() + ": " + e.getMessage());
+            return 1;
+        }
+        boolean allValid = true;
+        int n = 0;
+        for (SignatureCheck c : checks) {
+            n++;
+            String signer = c.verdict().signer().map(x -> x.getSubjectX500Principal().getName()).orElse("unknown signer");
+            String level = c.verdict().level().map(SignatureLevel::toString).orElse("no baseline level");
+            if (c.valid()) {
+                String note = c.verdict().problem() == null ? "" : "; " + c.verdict().problem();
+                s.out("signature " + n + ": valid, " + signer + ", " + level
+                        + c.verdict().claimedSigningTime().map(t -> ", signed " + t).orElse("")
+                        + c.verdict().timeStampTime().map(t -> ", time-stamped " + t).orElse("") + note);
+            } else {
+                allValid = false;
+                s.out("signature " + n + ": invalid, " + signer + ", " + c.problem());
+            }
+        }
+        return allValid ? 0 : 1;
+    }
+
+    int status(Session s) throws IOException {
+        s.out("profiles:");
+        for (ProfileStatus p : signing.profiles()) {
+            s.out("  " + p.name() + "  " + p.format() + " " + p.level() + "  tokens " + p.tokens() + "  "
+                    + (p.ready() ? "ready" : "NOT READY: " + String.join("; ", p.problems())));
+        }
+        s.out("tokens:");
+        for (TokenStatus t : signing.tokens()) {
+            s.out("  " + t.id() + "  " + t.mode().name().toLowerCase() + "  " + t.state().name().toLowerCase().replace('_', ' ')
+                    + (t.detail().isEmpty() ? "" : "  (" + t.detail() + ")"));
+        }
+        return 0;
+    }
+
+    private static String value(List<String> args, int i, String option) {
+        if (i >= args.size()) {
+            throw new IllegalArgumentException(option + " needs a value");
+        }
+        return args.get(i);
+    }
+}

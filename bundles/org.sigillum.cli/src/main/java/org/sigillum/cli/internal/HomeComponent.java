@@ -1,0 +1,46 @@
+package org.sigillum.cli.internal;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+
+/**
+ * Prepares the runtime home when the server starts: on the first run the DEMO PKI, the demo token,
+ * the cades profile and the default plug-ins; later, fresh builds of deployed plug-ins.
+ */
+@Component(immediate = true, service = HomeComponent.class)
+public class HomeComponent {
+
+    private final RuntimeHome home;
+    private final boolean created;
+
+    @Activate
+    public HomeComponent(BundleContext context) throws Exception {
+        String h = context.getProperty("sigillum.home");
+        this.home = new RuntimeHome(Path.of(h == null ? "var" : h).toAbsolutePath());
+        String a = context.getProperty("sigillum.available");
+        Optional<Path> available = a == null || a.isBlank() || !Files.isDirectory(Path.of(a)) ? Optional.empty()
+                : Optional.of(Path.of(a));
+        this.created = home.initialise(available);
+        if (created && !Boolean.parseBoolean(context.getProperty("sigillum.oneshot"))) {
+            System.out.println("""
+                    sigillum: created a new runtime home in %1$s
+                      pki/demo-root.pem      the DEMO root CA (trust anchor for checking demo signatures)
+                      pki/demo-signer.p12    the DEMO signing key, used by the token 'demo'
+                      etc/                   configurations (*.cfg), watched: profiles, tokens
+                      deploy/                plug-in bundles, watched: drop a jar in to add it, take it out to remove it
+                    Next, in another terminal:
+                      ./sigillum sign --profile cades --out /tmp/signed FILE...
+                      ./sigillum verify /tmp/signed/FILE.p7s --data FILE
+                    """.formatted(home.home()));
+        }
+    }
+
+    RuntimeHome home() {
+        return home;
+    }
+}

@@ -1,0 +1,188 @@
+package org.sigillum.cli.internal;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * The runtime home's layout and its first-run defaults. A new home gets a DEMO PKI, a demo token, a
+ * {@code cades} profile and the default plug-in bundles in {@code deploy/}. Later starts only
+ * refresh plug-in jars that are still in {@code deploy/} from a newer build: what a site removed
+ * stays removed.
+ */
+final class RuntimeHome {
+
+    /** Plug-ins a new home gets; the rest of a site's choice goes into deploy/ by hand. */
+    static final List<String> DEFAULT_PLUGINS = List.of("org.sigillum.token.soft", "org.sigillum.format.cades");
+
+    private final Path home;
+
+    RuntimeHome(Path home) {
+        this.home = home;
+    }
+
+    Path home() {
+        return home;
+    }
+
+    Path etc() {
+        return home.resolve("etc");
+    }
+
+    Path deploy() {
+        return home.resolve("deploy");
+    }
+
+    Path pki() {
+        return home.resolve("pki");
+    }
+
+    Path run() {
+        return home.resolve("run");
+    }
+
+    boolean isNew() {
+        return !Files.exists(home.resolve("etc/.sigillum-home"));
+    }
+
+    /** Creates what a new home needs; returns true when it did. Never overwrites existing files. */
+    boolean initialise(Optional<Path> available) throws IOException, GeneralSecurityException {
+        for (String d : List.of("etc", "deploy", "pki", "log", "run", "hotfolder")) {
+            Files.createDirectories(home.resolve(d));
+        }
+        if (!isNew()) {
+            available.ifPresent(this::refreshPlugins);
+            return false;
+        }
+        Path p12 = pki().resolve("demo-signer.p12");
+        Path rootPem = pki().resolve("demo-root.pem");
+        String password = null;
+        if (!Files.exists(p12)) {
+            DemoPki pki = new DemoPki();
+            DemoPki.Issued root = pki.root();
+            DemoPki.Issued signer = pki.signer(root, "Sigillum DEMO Signer", Duration.ofDays(3 * 365));
+            password = pki.password();
+            char[] pw = password.toCharArray();
+            try (OutputStream out = Files.newOutputStream(run().resolve("demo-signer.p12.tmp"))) {
+                pki.writePkcs12(signer, root, pw, out);
+            } finally {
+                Arrays.fill(pw, '\0');
+            }
+            move(run().resolve("demo-signer.p12.tmp"), p12);
+            write(rootPem, DemoPki.pem(root.certificate()));
+        }
+        if (password != null) {
+            write(etc().resolve("org.sigillum.token.soft-demo.cfg"), """
+                    # The DEMO signing key (a software token). Its password is here so that the demo
+                    # signs at once; for a real key, leave the password out and activate the token.
+                    id = demo
+                    path = pki/demo-signer.p12
+                    password = %s
+                    """.formatted(password));
+        }
+        writeIfAbsent(etc().resolve("org.sigillum.profile-cades.cfg"), """
+                # CAdES-B-B detached signatures (.p7s) with the DEMO key.
+                name = cades
+                format = cades
+                level = B
+                tokens = demo
+                digest = SHA-256
+                padding = PKCS1
+                packaging = detached
+                allowedOverrides = level,token,digest,padding,packaging
+                trustAnchors = pki
+                """);
+        available.ifPresent(dir -> {
+            for (String bsn : DEFAULT_PLUGINS) {
+                newest(dir, bsn).ifPresent(jar -> copyPlugin(jar, deploy().resolve(bsn + ".jar")));
+            }
+        });
+        write(etc().resolve(".sigillum-home"), "created by Sigillum\n");
+        return true;
+    }
+
+    /** Puts rebuilt plug-ins in place of the ones still deployed (same name, different bytes). */
+    private void refreshPlugins(Path available) {
+        try (Stream<Path> s = Files.list(deploy())) {
+            for (Path deployed : s.toList()) {
+                String n = deployed.getFileName().toString();
+                if (!n.endsWith(".jar")) {
+                    continue;
+                }
+                String bsn = n.substring(0, n.length() - 4);
+                Optional<Path> fresh = newest(available, bsn);
+                if (fresh.isPresent() && !sameBytes(fresh.get(), deployed)) {
+                    copyPlugin(fresh.get(), deployed);
+                }
+            }
+        } catch (IOException e) {
+            System.err.println("sigillum: cannot refresh plug-ins in " + deploy() + ": " + e.getMessage());
+        }
+    }
+
+    private static Optional<Path> newest(Path dir, String bsn) {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().startsWith(bsn + "_") && p.toString().endsWith(".jar"))
+                    .max((a, b) -> a.getFileName().toString().compareTo(b.getFileName().toString()));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static boolean sameBytes(Path a, Path b) {
+        try {
+            return Files.size(a) == Files.size(b) && Arrays.equals(sha256(a), sha256(b));
+        } catch (IOException | GeneralSecurityException e) {
+            return false;
+        }
+    }
+
+    private static byte[] sha256(Path p) throws IOException, GeneralSecurityException {
+        return MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p));
+    }
+
+    /** Copies via a temporary file outside deploy/, so FileInstall never sees half a jar. */
+    private void copyPlugin(Path from, Path to) {
+        try {
+            Path tmp = run().resolve(to.getFileName() + ".tmp");
+            Files.copy(from, tmp, StandardCopyOption.REPLACE_EXISTING);
+            move(tmp, to);
+        } catch (IOException e) {
+            System.err.println("sigillum: cannot deploy " + from.getFileName() + ": " + e.getMessage());
+        }
+    }
+
+    private void writeIfAbsent(Path file, String text) throws IOException {
+        if (!Files.exists(file)) {
+            write(file, text);
+        }
+    }
+
+    /** Written in run/ and moved into place: FileInstall must never read a half-written file. */
+    private void write(Path file, String text) throws IOException {
+        Path tmp = run().resolve(file.getFileName() + ".tmp");
+        Files.writeString(tmp, text, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE);
+        move(tmp, file);
+    }
+
+    private static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package org.sigillum.cli.internal;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/** One command from a client: its working directory, arguments, and the way to answer. */
+final class Session {
+    private final Path cwd;
+    private final List<String> args;
+    private final DataOutputStream out;
+    private final DataInputStream in;
+
+    Session(Path cwd, List<String> args, DataOutputStream out, DataInputStream in) {
+        this.cwd = cwd;
+        this.args = args;
+        this.out = out;
+        this.in = in;
+    }
+
+    Path cwd() {
+        return cwd;
+    }
+
+    List<String> args() {
+        return args;
+    }
+
+    /** A path the user typed, relative to where the user typed it. */
+    Path path(String p) {
+        return cwd.resolve(p).toAbsolutePath().normalize();
+    }
+
+    synchronized void out(String line) throws IOException {
+        frame(Protocol.OUT, line);
+    }
+
+    synchronized void err(String line) throws IOException {
+        frame(Protocol.ERR, line);
+    }
+
+    private void frame(byte type, String text) throws IOException {
+        // writeUTF holds at most 64 KB; long texts go in pieces.
+        for (int i = 0; i < text.length() || i == 0; i += 16_000) {
+            out.writeByte(type);
+            out.writeUTF(text.substring(i, Math.min(text.length(), i + 16_000)));
+            if (text.isEmpty()) {
+                break;
+            }
+        }
+        out.flush();
+    }
+
+    synchronized void exit(int code) throws IOException {
+        out.writeByte(Protocol.EXIT);
+        out.writeInt(code);
+        out.flush();
+    }
+
+    synchronized String askSecret(String prompt) throws IOException {
+        out.writeByte(Protocol.ASK_SECRET);
+        out.writeUTF(prompt);
+        out.flush();
+        return in.readUTF();
+    }
+}

@@ -1,0 +1,463 @@
+package org.sigillum.core.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.metatype.annotations.Designate;
+import org.sigillum.api.Archive;
+import org.sigillum.api.ArchiveEntry;
+import org.sigillum.api.ArchiveReceipt;
+import org.sigillum.api.Content;
+import org.sigillum.api.DigestAlgorithm;
+import org.sigillum.api.Document;
+import org.sigillum.api.DocumentResult;
+import org.sigillum.api.FormatOutput;
+import org.sigillum.api.FormatSigner;
+import org.sigillum.api.FormatVerifier;
+import org.sigillum.api.KeyAlgorithm;
+import org.sigillum.api.Packaging;
+import org.sigillum.api.Pin;
+import org.sigillum.api.ProfileStatus;
+import org.sigillum.api.Reason;
+import org.sigillum.api.RevocationSource;
+import org.sigillum.api.SignatureAlgorithm;
+import org.sigillum.api.SignatureCheck;
+import org.sigillum.api.SignatureContext;
+import org.sigillum.api.SignatureCreator;
+import org.sigillum.api.SignatureParameters;
+import org.sigillum.api.SignatureVerdict;
+import org.sigillum.api.SignedDocument;
+import org.sigillum.api.SigningException;
+import org.sigillum.api.SigningRequest;
+import org.sigillum.api.SigningService;
+import org.sigillum.api.SigningToken;
+import org.sigillum.api.TimeStampSource;
+import org.sigillum.api.TokenState;
+import org.sigillum.api.TokenStatus;
+import org.sigillum.api.VerificationService;
+
+/**
+ * The signing pipeline every channel goes through: resolve the profile, pick a token, let the
+ * format sign, check the result (integrity and path to a trust anchor), enter it into the archive
+ * when one is installed, and write the audit log. Formats, tokens and the optional services come and
+ * go through the whiteboard; a request that needs a missing one fails with a retryable reason.
+ */
+@Component(service = { SigningService.class, VerificationService.class }, configurationPid = "org.sigillum.core")
+@Designate(ocd = CoreConfig.class)
+public class SigningServiceImpl implements SigningService, VerificationService {
+
+    private static final System.Logger LOG = System.getLogger(SigningServiceImpl.class.getName());
+
+    private final Map<String, FormatSigner> signers = new ConcurrentHashMap<>();
+    private final Map<String, FormatVerifier> verifiers = new ConcurrentHashMap<>();
+    private final List<ProfileComponent> profiles = new CopyOnWriteArrayList<>();
+    private final List<TimeStampSource> timeStamps = new CopyOnWriteArrayList<>();
+    private final List<RevocationSource> revocation = new CopyOnWriteArrayList<>();
+    private final List<Archive> archives = new CopyOnWriteArrayList<>();
+    private final TokenPool pool = new TokenPool();
+    private final TrustAnchors trust = new TrustAnchors();
+    private final Path home;
+    private final AuditLog audit;
+
+    @Activate
+    public SigningServiceImpl(BundleContext context, CoreConfig config) {
+        String h = context.getProperty("sigillum.home");
+        this.home = Path.of(h == null ? "." : h).toAbsolutePath();
+        this.audit = new AuditLog(home.resolve(config.auditLog()));
+    }
+
+    @Deactivate
+    void deactivate() {
+        try {
+            audit.close();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "audit log could not be closed: " + e.getMessage());
+        }
+    }
+
+    // --- whiteboard -------------------------------------------------------------------------
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    void addSigner(FormatSigner signer, Map<String, Object> props) {
+        String f = format(props);
+        if (f != null) {
+            signers.put(f, signer);
+        }
+    }
+
+    void removeSigner(FormatSigner signer, Map<String, Object> props) {
+        String f = format(props);
+        if (f != null) {
+            signers.remove(f, signer);
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    void addVerifier(FormatVerifier verifier, Map<String, Object> props) {
+        String f = format(props);
+        if (f != null) {
+            verifiers.put(f, verifier);
+        }
+    }
+
+    void removeVerifier(FormatVerifier verifier, Map<String, Object> props) {
+        String f = format(props);
+        if (f != null) {
+            verifiers.remove(f, verifier);
+        }
+    }
+
+    private static String format(Map<String, Object> props) {
+        Object f = props.get(FormatSigner.FORMAT_PROPERTY);
+        return f == null ? null : f.toString().trim().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    void addToken(SigningToken token) {
+        pool.add(token);
+    }
+
+    void removeToken(SigningToken token) {
+        pool.remove(token);
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    void addProfile(ProfileComponent profile) {
+        profiles.add(profile);
+        if (profile.error() != null) {
+            LOG.log(System.Logger.Level.WARNING, "profile " + profile.name() + " is broken: " + profile.error());
+        }
+    }
+
+    void removeProfile(ProfileComponent profile) {
+        profiles.remove(profile);
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    void addTimeStampSource(TimeStampSource source) {
+        timeStamps.add(source);
+    }
+
+    void removeTimeStampSource(TimeStampSource source) {
+        timeStamps.remove(source);
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    void addRevocationSource(RevocationSource source) {
+        revocation.add(source);
+    }
+
+    void removeRevocationSource(RevocationSource source) {
+        revocation.remove(source);
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    void addArchive(Archive archive) {
+        archives.add(archive);
+    }
+
+    void removeArchive(Archive archive) {
+        archives.remove(archive);
+    }
+
+    // --- signing ----------------------------------------------------------------------------
+
+    @Override
+    public SignedDocument sign(SigningRequest request, Document document) throws SigningException {
+        try {
+            return signOne(request, document);
+        } finally {
+            if (request.pin() != null) {
+                request.pin().destroy();
+            }
+        }
+    }
+
+    @Override
+    public List<DocumentResult> signBatch(SigningRequest request, List<Document> documents) {
+        List<DocumentResult> results = new ArrayList<>(documents.size());
+        try {
+            for (Document d : documents) {
+                try {
+                    results.add(DocumentResult.success(signOne(request, d)));
+                } catch (SigningException e) {
+                    results.add(DocumentResult.failure(d.name(), e));
+                }
+            }
+        } finally {
+            if (request.pin() != null) {
+                request.pin().destroy();
+            }
+            try {
+                audit.sync();
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.ERROR, "audit log cannot be synced: " + e.getMessage());
+            }
+        }
+        return results;
+    }
+
+    private SignedDocument signOne(SigningRequest request, Document document) throws SigningException {
+        Json entry = new Json().put("time", Instant.now().toString()).put("channel", request.channel())
+                .put("profile", request.profile()).put("document", document.name());
+        String sha256 = null;
+        String tokenId = null;
+        try {
+            Profile profile = resolve(request);
+            sha256 = sha256(document.content());
+            entry.put("sha256", sha256);
+            FormatSigner signer = signers.get(profile.format());
+            FormatVerifier verifier = verifiers.get(profile.format());
+            if (signer == null || verifier == null) {
+                throw new SigningException(Reason.FORMAT_UNAVAILABLE, "format '" + profile.format()
+                        + "' is not installed (no bundle provides it now)");
+            }
+            Instant signingTime = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+            SignatureParameters params = new SignatureParameters(profile.format(), profile.level(), profile.digest(),
+                    profile.padding(), profile.packaging(), signingTime, profile.options());
+            SignedDocument result;
+            try (TokenPool.Lease lease = pool.acquire(profile.name(), profile.tokens())) {
+                SigningToken token = lease.token();
+                tokenId = token.id();
+                entry.put("token", tokenId);
+                List<X509Certificate> chain = token.certificateChain();
+                X509Certificate cert = chain.get(0);
+                entry.put("certificate", cert.getSubjectX500Principal().getName())
+                        .put("serial", cert.getSerialNumber().toString(16));
+                checkValidity(cert, signingTime);
+                SignatureAlgorithm algorithm = new SignatureAlgorithm(KeyAlgorithm.of(cert.getPublicKey()),
+                        profile.digest(), profile.padding());
+                Creator creator = new Creator(token, chain, algorithm, request.pin());
+                SignatureContext ctx = new SignatureContext(params, creator,
+                        timeStamps.stream().findFirst(), revocation.stream().findFirst());
+                FormatOutput out = signer.sign(document, ctx);
+                check(profile, verifier, document, out, chain, signingTime);
+                Optional<ArchiveReceipt> receipt = enterArchive(document.name(), sha256, out);
+                result = new SignedDocument(document.name(), out, sha256, cert, tokenId, profile.format(),
+                        profile.level(), signingTime, receipt);
+                receipt.ifPresent(r -> entry.put("archive", r.id()));
+            }
+            entry.put("output", result.output().name()).put("level", profile.level().toString())
+                    .put("outcome", "signed");
+            writeAudit(entry);
+            return result;
+        } catch (SigningException e) {
+            entry.put("outcome", "failed").put("reason", e.reason().label()).put("message", e.getMessage());
+            writeAudit(entry);
+            throw e;
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "signing " + document.name() + " failed unexpectedly", e);
+            SigningException se = new SigningException(Reason.INTERNAL,
+                    "unexpected error while signing: " + e.getClass().getSimpleName(), e);
+            entry.put("outcome", "failed").put("reason", se.reason().label()).put("message", se.getMessage());
+            writeAudit(entry);
+            throw se;
+        }
+    }
+
+    private Profile resolve(SigningRequest request) throws SigningException {
+        for (ProfileComponent p : profiles) {
+            if (p.name().equals(request.profile())) {
+                if (p.profile() == null) {
+                    throw new SigningException(Reason.BAD_REQUEST, "profile '" + request.profile()
+                            + "' is misconfigured: " + p.error());
+                }
+                return p.profile().apply(request.overrides());
+            }
+        }
+        throw new SigningException(Reason.PROFILE_UNKNOWN, "no profile named '" + request.profile() + "'");
+    }
+
+    private static void checkValidity(X509Certificate cert, Instant at) throws SigningException {
+        if (at.isBefore(cert.getNotBefore().toInstant())) {
+            throw new SigningException(Reason.CERTIFICATE_INVALID, "the signer certificate "
+                    + cert.getSubjectX500Principal().getName() + " is not valid before " + cert.getNotBefore().toInstant());
+        }
+        if (at.isAfter(cert.getNotAfter().toInstant())) {
+            throw new SigningException(Reason.CERTIFICATE_INVALID, "the signer certificate "
+                    + cert.getSubjectX500Principal().getName() + " expired on " + cert.getNotAfter().toInstant());
+        }
+    }
+
+    /** The post-signing check: what we hand out must verify, be ours, and chain to a trust anchor. */
+    private void check(Profile profile, FormatVerifier verifier, Document input, FormatOutput out,
+            List<X509Certificate> chain, Instant signingTime) throws SigningException {
+        Optional<Content> detached = profile.packaging() == Packaging.DETACHED ? Optional.of(input.content())
+                : Optional.empty();
+        List<SignatureVerdict> verdicts;
+        try {
+            verdicts = verifier.verify(new Document(out.name(), out.content()), detached);
+        } catch (SigningException e) {
+            throw new SigningException(Reason.VERIFICATION_FAILED, "the new signature cannot be read back: " + e.getMessage(), e);
+        }
+        if (verdicts.isEmpty()) {
+            throw new SigningException(Reason.VERIFICATION_FAILED, "the signed output holds no signature");
+        }
+        SignatureVerdict ours = verdicts.get(verdicts.size() - 1);
+        if (!ours.intact()) {
+            throw new SigningException(Reason.VERIFICATION_FAILED, "the new signature does not verify: " + ours.problem());
+        }
+        if (ours.signer().isEmpty() || !ours.signer().get().equals(chain.get(0))) {
+            throw new SigningException(Reason.VERIFICATION_FAILED, "the new signature names another signer");
+        }
+        String problem = trust.check(chain, home.resolve(profile.trustAnchors()), signingTime);
+        if (problem != null) {
+            throw new SigningException(Reason.VERIFICATION_FAILED, problem);
+        }
+    }
+
+    private Optional<ArchiveReceipt> enterArchive(String name, String sha256, FormatOutput out) throws SigningException {
+        if (archives.isEmpty()) {
+            return Optional.empty();
+        }
+        byte[] sigHash = digest(out.signatureValue());
+        return Optional.of(archives.get(0).enter(new ArchiveEntry(name, DigestAlgorithm.SHA256,
+                HexFormat.of().parseHex(sha256), sigHash)));
+    }
+
+    private void writeAudit(Json entry) {
+        try {
+            audit.write(entry);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.ERROR, "audit log cannot be written: " + e.getMessage());
+        }
+    }
+
+    private static String sha256(Content content) throws SigningException {
+        try (InputStream in = content.openStream()) {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[64 * 1024];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                md.update(buf, 0, n);
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (IOException e) {
+            throw new SigningException(Reason.IO_ERROR, "the document cannot be read: " + e.getMessage(), e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static byte[] digest(byte[] data) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(data);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The token as the format sees it, with this request's PIN (which the token wipes after use). */
+    private record Creator(SigningToken token, List<X509Certificate> chain, SignatureAlgorithm algorithm, Pin pin)
+            implements SignatureCreator {
+        @Override
+        public List<X509Certificate> certificateChain() {
+            return chain;
+        }
+
+        @Override
+        public byte[] sign(byte[] data) throws SigningException {
+            // An individual token consumes its PIN; a batch hands each signature its own copy.
+            Pin once = pin == null ? null : copy(pin);
+            return token.sign(data, algorithm, once);
+        }
+
+        private static Pin copy(Pin pin) {
+            char[] c = pin.chars();
+            try {
+                return Pin.of(c);
+            } finally {
+                java.util.Arrays.fill(c, '\0');
+            }
+        }
+    }
+
+    // --- verification -----------------------------------------------------------------------
+
+    @Override
+    public List<SignatureCheck> verify(Document signed, Optional<Content> detachedData) throws SigningException {
+        FormatVerifier verifier = null;
+        for (FormatVerifier v : verifiers.values()) {
+            if (v.accepts(signed)) {
+                verifier = v;
+                break;
+            }
+        }
+        if (verifier == null) {
+            throw new SigningException(Reason.FORMAT_UNAVAILABLE,
+                    "no installed format understands " + signed.name() + " (installed: " + verifiers.keySet() + ")");
+        }
+        List<SignatureCheck> checks = new ArrayList<>();
+        Path anchors = home.resolve("pki");
+        for (SignatureVerdict v : verifier.verify(signed, detachedData)) {
+            if (!v.intact()) {
+                checks.add(new SignatureCheck(v, false, null));
+                continue;
+            }
+            // Without a time stamp the claimed signing time proves nothing: check the path now.
+            Instant at = v.timeStampTime().orElse(Instant.now());
+            String problem = trust.check(v.chain(), anchors, at);
+            checks.add(new SignatureCheck(v, problem == null, problem));
+        }
+        return checks;
+    }
+
+    // --- status -----------------------------------------------------------------------------
+
+    @Override
+    public List<ProfileStatus> profiles() {
+        List<ProfileStatus> out = new ArrayList<>();
+        for (ProfileComponent pc : profiles) {
+            Profile p = pc.profile();
+            if (p == null) {
+                out.add(new ProfileStatus(pc.name(), "?", org.sigillum.api.SignatureLevel.B_B, List.of(),
+                        List.of("misconfigured: " + pc.error())));
+                continue;
+            }
+            List<String> problems = new ArrayList<>();
+            if (!signers.containsKey(p.format())) {
+                problems.add("format " + p.format() + " unavailable");
+            }
+            boolean anyToken = false;
+            for (String id : p.tokens()) {
+                TokenStatus s = tokens().stream().filter(t -> t.id().equals(id)).findFirst().orElse(null);
+                if (s != null && (s.state() == TokenState.AVAILABLE || s.state() == TokenState.NEEDS_ACTIVATION)) {
+                    anyToken = true;
+                }
+            }
+            if (!anyToken) {
+                problems.add("no usable token among " + p.tokens());
+            }
+            out.add(new ProfileStatus(p.name(), p.format(), p.level(), p.tokens(), problems));
+        }
+        out.sort(java.util.Comparator.comparing(ProfileStatus::name));
+        return out;
+    }
+
+    @Override
+    public List<TokenStatus> tokens() {
+        return pool.all().stream().map(SigningToken::status)
+                .sorted(java.util.Comparator.comparing(TokenStatus::id)).toList();
+    }
+}

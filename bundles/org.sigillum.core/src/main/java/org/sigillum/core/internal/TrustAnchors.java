@@ -1,0 +1,172 @@
+package org.sigillum.core.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.cert.CertPath;
+import java.security.cert.CertPathValidator;
+import java.security.cert.CertPathValidatorException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.PKIXParameters;
+import java.security.cert.TrustAnchor;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+
+/**
+ * Checks that a certificate chain leads to a configured trust anchor (PEM files in a file or a
+ * folder). Anchors are reloaded when the files change. Path results are cached per chain: every
+ * signature of a batch has the same chain, and path building costs more than the signature check.
+ * Revocation is not checked here; that is the revocation bundle's job.
+ */
+final class TrustAnchors {
+
+    private record Loaded(Set<TrustAnchor> anchors, String stamp) {
+    }
+
+    /** A chain that chained: it stays good while the check time lies inside every certificate's validity. */
+    private record Good(Instant notBefore, Instant notAfter) {
+    }
+
+    private final Map<Path, Loaded> loaded = new ConcurrentHashMap<>();
+    private final Map<String, Good> good = new ConcurrentHashMap<>();
+
+    /** Returns null when the chain is trusted at {@code at}, otherwise why not. */
+    String check(List<X509Certificate> chain, Path anchorsPath, Instant at) {
+        if (chain.isEmpty()) {
+            return "no signer certificate";
+        }
+        Loaded anchors;
+        try {
+            anchors = anchors(anchorsPath);
+        } catch (IOException | GeneralSecurityException e) {
+            return "trust anchors at " + anchorsPath + " cannot be read: " + e.getMessage();
+        }
+        if (anchors.anchors().isEmpty()) {
+            return "no trust anchors configured (" + anchorsPath + " holds no certificate)";
+        }
+        String key;
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            for (X509Certificate c : chain) {
+                md.update(c.getEncoded());
+            }
+            md.update(anchors.stamp().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            key = HexFormat.of().formatHex(md.digest());
+        } catch (GeneralSecurityException e) {
+            return "certificate cannot be encoded: " + e.getMessage();
+        }
+        Good g = good.get(key);
+        if (g != null && !at.isBefore(g.notBefore()) && !at.isAfter(g.notAfter())) {
+            return null;
+        }
+        try {
+            // The anchor itself must not be part of the path handed to PKIX.
+            List<X509Certificate> path = new ArrayList<>();
+            for (X509Certificate c : chain) {
+                if (isAnchor(c, anchors.anchors())) {
+                    break;
+                }
+                path.add(c);
+            }
+            if (path.isEmpty()) {
+                return null == chain.get(0) ? "no signer" : "the signer certificate is itself a trust anchor";
+            }
+            CertPath cp = CertificateFactory.getInstance("X.509").generateCertPath(path);
+            PKIXParameters params = new PKIXParameters(anchors.anchors());
+            params.setRevocationEnabled(false);
+            params.setDate(Date.from(at));
+            CertPathValidator.getInstance("PKIX").validate(cp, params);
+            Instant nb = Instant.MIN;
+            Instant na = Instant.MAX;
+            for (X509Certificate c : path) {
+                nb = max(nb, c.getNotBefore().toInstant());
+                na = min(na, c.getNotAfter().toInstant());
+            }
+            if (good.size() > 10_000) {
+                good.clear();
+            }
+            good.put(key, new Good(nb, na));
+            return null;
+        } catch (CertPathValidatorException e) {
+            String msg = e.getMessage();
+            if (e.getReason() == CertPathValidatorException.BasicReason.EXPIRED) {
+                msg = "a certificate of the chain has expired";
+            } else if (e.getReason() == CertPathValidatorException.BasicReason.NOT_YET_VALID) {
+                msg = "a certificate of the chain is not yet valid";
+            } else if (msg != null && msg.contains("anchor")) {
+                msg = "the chain does not lead to a configured trust anchor";
+            }
+            return "certificate path of " + chain.get(0).getSubjectX500Principal().getName() + " not trusted: " + msg;
+        } catch (GeneralSecurityException e) {
+            return "certificate path cannot be checked: " + e.getMessage();
+        }
+    }
+
+    private static boolean isAnchor(X509Certificate c, Set<TrustAnchor> anchors) {
+        for (TrustAnchor a : anchors) {
+            if (c.equals(a.getTrustedCert())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Instant max(Instant a, Instant b) {
+        return a.isAfter(b) ? a : b;
+    }
+
+    private static Instant min(Instant a, Instant b) {
+        return a.isBefore(b) ? a : b;
+    }
+
+    private Loaded anchors(Path path) throws IOException, GeneralSecurityException {
+        List<Path> files = files(path);
+        StringBuilder stamp = new StringBuilder();
+        for (Path f : files) {
+            stamp.append(f).append('@').append(Files.getLastModifiedTime(f).toMillis()).append('/').append(Files.size(f)).append(';');
+        }
+        Loaded l = loaded.get(path);
+        if (l != null && l.stamp().contentEquals(stamp)) {
+            return l;
+        }
+        Set<TrustAnchor> anchors = new HashSet<>();
+        CertificateFactory cf = CertificateFactory.getInstance("X.509");
+        for (Path f : files) {
+            try (InputStream in = Files.newInputStream(f)) {
+                for (var c : cf.generateCertificates(in)) {
+                    anchors.add(new TrustAnchor((X509Certificate) c, null));
+                }
+            }
+        }
+        l = new Loaded(Set.copyOf(anchors), stamp.toString());
+        loaded.put(path, l);
+        return l;
+    }
+
+    private static List<Path> files(Path path) throws IOException {
+        if (Files.isRegularFile(path)) {
+            return List.of(path);
+        }
+        if (!Files.isDirectory(path)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(path)) {
+            return s.filter(p -> {
+                String n = p.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+                return (n.endsWith(".pem") || n.endsWith(".crt") || n.endsWith(".cer")) && Files.isRegularFile(p);
+            }).sorted().toList();
+        }
+    }
+}

@@ -1,0 +1,257 @@
+package org.sigillum.format.cades.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.security.MessageDigest;
+import java.security.cert.CertificateEncodingException;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.Optional;
+
+import org.bouncycastle.asn1.ASN1EncodableVector;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.DERSet;
+import org.bouncycastle.asn1.cms.Attribute;
+import org.bouncycastle.asn1.cms.AttributeTable;
+import org.bouncycastle.asn1.cms.CMSAttributes;
+import org.bouncycastle.asn1.cms.CMSObjectIdentifiers;
+import org.bouncycastle.asn1.cms.Time;
+import org.bouncycastle.asn1.ess.ESSCertIDv2;
+import org.bouncycastle.asn1.ess.SigningCertificateV2;
+import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.IssuerSerial;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaCertStore;
+import org.bouncycastle.cms.CMSAttributeTableGenerator;
+import org.bouncycastle.cms.CMSException;
+import org.bouncycastle.cms.CMSSignedData;
+import org.bouncycastle.cms.CMSSignedDataGenerator;
+import org.bouncycastle.cms.CMSTypedData;
+import org.bouncycastle.cms.DefaultSignedAttributeTableGenerator;
+import org.bouncycastle.cms.SignerInfoGenerator;
+import org.bouncycastle.cms.SignerInformation;
+import org.bouncycastle.cms.SignerInformationStore;
+import org.bouncycastle.cms.jcajce.JcaSignerInfoGeneratorBuilder;
+import org.bouncycastle.operator.ContentSigner;
+import org.bouncycastle.operator.DefaultSignatureAlgorithmIdentifierFinder;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
+import org.osgi.service.component.annotations.Component;
+import org.sigillum.api.Content;
+import org.sigillum.api.Document;
+import org.sigillum.api.FormatOutput;
+import org.sigillum.api.FormatSigner;
+import org.sigillum.api.FormatVerifier;
+import org.sigillum.api.Packaging;
+import org.sigillum.api.Reason;
+import org.sigillum.api.SignatureAlgorithm;
+import org.sigillum.api.SignatureContext;
+import org.sigillum.api.SignatureCreator;
+import org.sigillum.api.SignatureLevel;
+import org.sigillum.api.SignatureVerdict;
+import org.sigillum.api.SigningException;
+import org.sigillum.api.TimeStamp;
+
+/**
+ * CAdES baseline signatures (ETSI EN 319 122-1) over any file: detached ({@code .p7s}) or
+ * enveloping ({@code .p7m}). Signed attributes: content-type, message-digest, signing-time and
+ * signing-certificate-v2; at level T the signature-time-stamp goes into the unsigned attributes.
+ * Digests run on the JDK's provider (Bouncy Castle's SHA-256 is several times slower).
+ */
+@Component(service = { FormatSigner.class, FormatVerifier.class }, property = FormatSigner.FORMAT_PROPERTY + "=cades")
+public class CadesFormat implements FormatSigner, FormatVerifier {
+
+    private final java.security.Provider bc = new org.bouncycastle.jce.provider.BouncyCastleProvider();
+
+    @Override
+    public FormatOutput sign(Document document, SignatureContext context) throws SigningException {
+        var params = context.parameters();
+        if (params.level().includes(SignatureLevel.B_LT)) {
+            throw new SigningException(Reason.BAD_REQUEST, "CAdES level " + params.level() + " is not available yet (B and T are)");
+        }
+        SignatureCreator creator = context.creator();
+        List<X509Certificate> chain = creator.certificateChain();
+        X509Certificate cert = chain.get(0);
+        boolean detached = params.packaging() == Packaging.DETACHED;
+        try {
+            TokenContentSigner contentSigner = new TokenContentSigner(creator);
+            Hashtable<ASN1ObjectIdentifier, Attribute> attrs = new Hashtable<>();
+            attrs.put(CMSAttributes.signingTime,
+                    new Attribute(CMSAttributes.signingTime, new DERSet(new Time(Date.from(params.signingTime())))));
+            Attribute scv2 = signingCertificateV2(cert);
+            attrs.put(scv2.getAttrType(), scv2);
+            CMSAttributeTableGenerator signedAttrs = new DefaultSignedAttributeTableGenerator(new AttributeTable(attrs));
+            SignerInfoGenerator sig = new JcaSignerInfoGeneratorBuilder(new JcaDigestCalculatorProviderBuilder().build())
+                    .setSignedAttributeGenerator(signedAttrs)
+                    .setDirectSignature(false)
+                    .setContentDigest(digestAlgorithm(creator.algorithm()))
+                    .build(contentSigner, cert);
+            CMSSignedDataGenerator gen = new CMSSignedDataGenerator();
+            gen.addSignerInfoGenerator(sig);
+            gen.addCertificates(new JcaCertStore(chain));
+            CMSSignedData signed = gen.generate(new StreamedContent(document.content()), !detached);
+            if (params.level().includes(SignatureLevel.B_T)) {
+                signed = addSignatureTimeStamp(signed, context);
+            }
+            SignerInformation si = signed.getSignerInfos().getSigners().iterator().next();
+            String name = document.name() + (detached ? ".p7s" : ".p7m");
+            return new FormatOutput(name, Content.of(signed.getEncoded("DER")), si.getSignature());
+        } catch (CMSException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw new SigningException(Reason.IO_ERROR, "the document cannot be read: " + io.getMessage(), e);
+            }
+            throw new SigningException(Reason.INTERNAL, "CMS signature could not be built: " + e.getMessage(), e);
+        } catch (OperatorCreationException | CertificateEncodingException | IOException e) {
+            throw new SigningException(Reason.INTERNAL, "CMS signature could not be built: " + e.getMessage(), e);
+        } catch (TokenFailure e) {
+            throw e.cause;
+        }
+    }
+
+    private static AlgorithmIdentifier digestAlgorithm(SignatureAlgorithm alg) {
+        ASN1ObjectIdentifier oid = new ASN1ObjectIdentifier(alg.digest().oid());
+        return new AlgorithmIdentifier(oid);
+    }
+
+    /** ESS signing-certificate-v2 with SHA-256 (RFC 5035), binding the signer's certificate into the signature. */
+    private static Attribute signingCertificateV2(X509Certificate cert) throws CertificateEncodingException, IOException {
+        byte[] hash = sha256(cert.getEncoded());
+        X509CertificateHolder holder = new X509CertificateHolder(cert.getEncoded());
+        IssuerSerial issuerSerial = new IssuerSerial(new GeneralNames(new GeneralName(holder.getIssuer())),
+                holder.getSerialNumber());
+        ESSCertIDv2 id = new ESSCertIDv2(new AlgorithmIdentifier(NISTObjectIdentifiers.id_sha256), hash, issuerSerial);
+        return new Attribute(PKCSObjectIdentifiers.id_aa_signingCertificateV2,
+                new DERSet(new SigningCertificateV2(new ESSCertIDv2[] { id })));
+    }
+
+    private static CMSSignedData addSignatureTimeStamp(CMSSignedData signed, SignatureContext context) throws SigningException {
+        var source = context.timeStamps().orElseThrow(() -> new SigningException(Reason.TSA_UNAVAILABLE,
+                "level T needs a time-stamp authority, and none is configured"));
+        List<SignerInformation> out = new ArrayList<>();
+        for (SignerInformation si : signed.getSignerInfos().getSigners()) {
+            var digest = context.parameters().digest();
+            byte[] imprint;
+            try {
+                imprint = MessageDigest.getInstance(digest.jcaName()).digest(si.getSignature());
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+            TimeStamp ts = source.timeStamp(digest, imprint);
+            ASN1EncodableVector v = new ASN1EncodableVector();
+            try {
+                v.add(org.bouncycastle.asn1.ASN1Primitive.fromByteArray(ts.encoded()));
+            } catch (IOException e) {
+                throw new SigningException(Reason.TSA_UNAVAILABLE, "the time stamp from " + ts.authority() + " cannot be parsed", e);
+            }
+            AttributeTable unsigned = si.getUnsignedAttributes() == null ? new AttributeTable(new Hashtable<>())
+                    : si.getUnsignedAttributes();
+            unsigned = unsigned.add(PKCSObjectIdentifiers.id_aa_signatureTimeStampToken, new DERSet(v));
+            out.add(SignerInformation.replaceUnsignedAttributes(si, unsigned));
+        }
+        return CMSSignedData.replaceSigners(signed, new SignerInformationStore(out));
+    }
+
+    static byte[] sha256(byte[] data) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(data);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    // --- verification -----------------------------------------------------------------------
+
+    @Override
+    public boolean accepts(Document signed) {
+        try (InputStream in = signed.content().openStream()) {
+            byte[] head = in.readNBytes(32);
+            return CmsReader.looksLikeCms(head);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public List<SignatureVerdict> verify(Document signed, Optional<Content> detachedData) throws SigningException {
+        return new CmsReader(bc).verify(signed, detachedData);
+    }
+
+    /** The document's bytes streamed into the CMS generator, never loaded whole for a detached signature. */
+    private record StreamedContent(Content content) implements CMSTypedData {
+        @Override
+        public ASN1ObjectIdentifier getContentType() {
+            return CMSObjectIdentifiers.data;
+        }
+
+        @Override
+        public void write(OutputStream out) throws IOException {
+            try (InputStream in = content.openStream()) {
+                in.transferTo(out);
+            }
+        }
+
+        @Override
+        public Object getContent() {
+            return content;
+        }
+    }
+
+    /** Carries a token's SigningException through Bouncy Castle's ContentSigner, which cannot throw it. */
+    static final class TokenFailure extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final transient SigningException cause;
+
+        TokenFailure(SigningException cause) {
+            super(cause.getMessage(), null, false, false);
+            this.cause = cause;
+        }
+    }
+
+    /** Bouncy Castle's view of our token: collects the signed attributes, then asks the token once. */
+    static final class TokenContentSigner implements ContentSigner {
+        private final SignatureCreator creator;
+        private final AlgorithmIdentifier algorithmId;
+        private final java.io.ByteArrayOutputStream buffer = new java.io.ByteArrayOutputStream(512);
+
+        TokenContentSigner(SignatureCreator creator) {
+            this.creator = creator;
+            this.algorithmId = new DefaultSignatureAlgorithmIdentifierFinder().find(bcName(creator.algorithm()));
+        }
+
+        private static String bcName(SignatureAlgorithm a) {
+            String d = a.digest().name();
+            return switch (a.key()) {
+                case EC -> d + "withECDSA";
+                case RSA -> a.padding() == org.sigillum.api.Padding.PSS ? d + "withRSAandMGF1" : d + "withRSA";
+            };
+        }
+
+        @Override
+        public AlgorithmIdentifier getAlgorithmIdentifier() {
+            return algorithmId;
+        }
+
+        @Override
+        public OutputStream getOutputStream() {
+            return buffer;
+        }
+
+        @Override
+        public byte[] getSignature() {
+            try {
+                return creator.sign(buffer.toByteArray());
+            } catch (SigningException e) {
+                throw new TokenFailure(e);
+            }
+        }
+    }
+
+}

@@ -1,0 +1,293 @@
+package org.sigillum.format.cades.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+
+import org.bouncycastle.asn1.ASN1Encodable;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.cms.Attribute;
+import org.bouncycastle.asn1.cms.AttributeTable;
+import org.bouncycastle.asn1.cms.CMSAttributes;
+import org.bouncycastle.asn1.cms.CMSObjectIdentifiers;
+import org.bouncycastle.asn1.cms.ContentInfo;
+import org.bouncycastle.asn1.cms.Time;
+import org.bouncycastle.asn1.ess.ESSCertID;
+import org.bouncycastle.asn1.ess.ESSCertIDv2;
+import org.bouncycastle.asn1.ess.SigningCertificate;
+import org.bouncycastle.asn1.ess.SigningCertificateV2;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cms.CMSException;
+import org.bouncycastle.cms.CMSSignedData;
+import org.bouncycastle.cms.CMSTypedData;
+import org.bouncycastle.cms.SignerInformation;
+import org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoVerifierBuilder;
+import org.bouncycastle.operator.DefaultAlgorithmNameFinder;
+import org.bouncycastle.tsp.TimeStampToken;
+import org.bouncycastle.util.Store;
+import org.sigillum.api.Content;
+import org.sigillum.api.Document;
+import org.sigillum.api.Reason;
+import org.sigillum.api.SignatureLevel;
+import org.sigillum.api.SignatureVerdict;
+import org.sigillum.api.SigningException;
+
+/** Reads a CMS signature (DER, or PEM armour) and checks each signer's integrity. */
+final class CmsReader {
+
+    private static final String RSASSA_PSS = "1.2.840.113549.1.1.10";
+
+    /**
+     * Bouncy Castle as a provider object, never registered globally: only RSASSA-PSS verification
+     * needs it (the JDK has no "SHA256withRSASSA-PSS"); everything else stays on the faster JDK code.
+     */
+    private final java.security.Provider bc;
+
+    CmsReader(java.security.Provider bc) {
+        this.bc = bc;
+    }
+
+    private static final int MAX_SIGNATURE_FILE = 64 * 1024 * 1024;
+
+    /** DER SEQUENCE with a long or short length, or PEM armour. */
+    static boolean looksLikeCms(byte[] head) {
+        if (head.length >= 2 && head[0] == 0x30) {
+            return true;
+        }
+        String s = new String(head, StandardCharsets.US_ASCII);
+        return s.startsWith("-----BEGIN PKCS7") || s.startsWith("-----BEGIN CMS");
+    }
+
+    List<SignatureVerdict> verify(Document signed, Optional<Content> detachedData) throws SigningException {
+        byte[] raw = read(signed);
+        CMSSignedData cms = parse(signed.name(), raw);
+        boolean detached = cms.getSignedContent() == null;
+        if (detached) {
+            if (detachedData.isEmpty()) {
+                throw new SigningException(Reason.BAD_REQUEST, signed.name()
+                        + " is a detached signature: give the signed file too (--data ORIGINAL)");
+            }
+            try {
+                cms = new CMSSignedData(new External(detachedData.get()), raw);
+            } catch (CMSException e) {
+                throw new SigningException(Reason.BAD_INPUT, signed.name() + " is not a readable CMS signature: " + e.getMessage(), e);
+            }
+        }
+        Store<X509CertificateHolder> certs = cms.getCertificates();
+        List<SignatureVerdict> out = new ArrayList<>();
+        for (SignerInformation si : cms.getSignerInfos().getSigners()) {
+            out.add(check(si, certs));
+        }
+        if (out.isEmpty()) {
+            throw new SigningException(Reason.BAD_INPUT, signed.name() + " holds no signature");
+        }
+        return out;
+    }
+
+    private static byte[] read(Document signed) throws SigningException {
+        if (signed.content().size() > MAX_SIGNATURE_FILE) {
+            throw new SigningException(Reason.BAD_INPUT, signed.name() + " is larger than " + MAX_SIGNATURE_FILE / (1024 * 1024)
+                    + " MB; enveloping signatures that large are not read into memory");
+        }
+        try {
+            byte[] raw = signed.content().bytes();
+            String head = new String(raw, 0, Math.min(raw.length, 32), StandardCharsets.US_ASCII);
+            if (head.startsWith("-----BEGIN")) {
+                String text = new String(raw, StandardCharsets.US_ASCII);
+                int start = text.indexOf('\n');
+                int end = text.indexOf("-----END");
+                if (start < 0 || end < start) {
+                    throw new SigningException(Reason.BAD_INPUT, signed.name() + " has broken PEM armour");
+                }
+                raw = Base64.getMimeDecoder().decode(text.substring(start + 1, end));
+            }
+            return raw;
+        } catch (IOException e) {
+            throw new SigningException(Reason.IO_ERROR, signed.name() + " cannot be read: " + e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw new SigningException(Reason.BAD_INPUT, signed.name() + " has broken PEM armour: " + e.getMessage());
+        }
+    }
+
+    private static CMSSignedData parse(String name, byte[] raw) throws SigningException {
+        try {
+            ContentInfo ci = ContentInfo.getInstance(org.bouncycastle.asn1.ASN1Primitive.fromByteArray(raw));
+            if (ci == null || !CMSObjectIdentifiers.signedData.equals(ci.getContentType())) {
+                throw new SigningException(Reason.BAD_INPUT, name + " is CMS but not signed data");
+            }
+            return new CMSSignedData(ci);
+        } catch (IOException | CMSException | IllegalArgumentException | ClassCastException | IllegalStateException e) {
+            throw new SigningException(Reason.BAD_INPUT, name + " is not a readable CMS signature (" + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")", e);
+        }
+    }
+
+    private SignatureVerdict check(SignerInformation si, Store<X509CertificateHolder> certs) {
+        Collection<X509CertificateHolder> matches = certs.getMatches(si.getSID());
+        if (matches.isEmpty()) {
+            return fail(List.of(), "the signer's certificate is not in the signature");
+        }
+        X509CertificateHolder signer = matches.iterator().next();
+        List<X509Certificate> chain;
+        try {
+            chain = chain(signer, certs);
+        } catch (CertificateException e) {
+            return fail(List.of(), "a certificate in the signature cannot be read: " + e.getMessage());
+        }
+        Optional<Instant> signingTime = signingTime(si.getSignedAttributes());
+        try {
+            JcaSimpleSignerInfoVerifierBuilder vb = new JcaSimpleSignerInfoVerifierBuilder();
+            if (RSASSA_PSS.equals(si.getEncryptionAlgOID())) {
+                vb.setProvider(bc);
+            }
+            if (!si.verify(vb.build(signer))) {
+                return fail(chain, "the signature value does not match (the signed data or attributes were changed)");
+            }
+        } catch (org.bouncycastle.cms.CMSSignerDigestMismatchException e) {
+            return fail(chain, "the signed data was changed after signing (message digest mismatch)");
+        } catch (CMSException | org.bouncycastle.operator.OperatorCreationException | CertificateException | RuntimeException e) {
+            Throwable c = e.getCause() != null ? e.getCause() : e;
+            if (c instanceof IOException io) {
+                return fail(chain, "the signed data cannot be read: " + io.getMessage());
+            }
+            return fail(chain, "the signature cannot be verified: " + e.getMessage());
+        }
+        String certProblem = signingCertificateProblem(si.getSignedAttributes(), signer);
+        Optional<Instant> tst = Optional.empty();
+        String tstProblem = null;
+        AttributeTable unsigned = si.getUnsignedAttributes();
+        Attribute tsa = unsigned == null ? null : unsigned.get(PKCSObjectIdentifiers.id_aa_signatureTimeStampToken);
+        if (tsa != null) {
+            try {
+                tst = Optional.of(checkTimeStamp(tsa, si.getSignature()));
+            } catch (Exception e) {
+                tstProblem = "the signature time stamp is broken: " + e.getMessage();
+            }
+        }
+        if (tstProblem != null) {
+            return fail(chain, tstProblem);
+        }
+        Optional<SignatureLevel> level = certProblem == null && signingTime.isPresent()
+                ? Optional.of(tst.isPresent() ? SignatureLevel.B_T : SignatureLevel.B_B) : Optional.empty();
+        String note = certProblem != null ? "not a CAdES baseline signature: " + certProblem
+                : signingTime.isEmpty() ? "not a CAdES baseline signature: no signing-time attribute" : null;
+        return new SignatureVerdict(true, chain, signingTime, tst, level, note);
+    }
+
+    private static SignatureVerdict fail(List<X509Certificate> chain, String problem) {
+        return new SignatureVerdict(false, chain, Optional.empty(), Optional.empty(), Optional.empty(), problem);
+    }
+
+    private static Instant checkTimeStamp(Attribute attr, byte[] signatureValue) throws Exception {
+        ASN1Encodable value = attr.getAttrValues().getObjectAt(0);
+        TimeStampToken token = new TimeStampToken(ContentInfo.getInstance(value));
+        var info = token.getTimeStampInfo();
+        String alg = new DefaultAlgorithmNameFinder().getAlgorithmName(info.getMessageImprintAlgOID());
+        byte[] expected = MessageDigest.getInstance(alg).digest(signatureValue);
+        if (!Arrays.equals(expected, info.getMessageImprintDigest())) {
+            throw new IllegalStateException("it covers other data than this signature");
+        }
+        Collection<X509CertificateHolder> tsaCerts = token.getCertificates().getMatches(token.getSID());
+        if (tsaCerts.isEmpty()) {
+            throw new IllegalStateException("the TSA certificate is not in the token");
+        }
+        token.validate(new JcaSimpleSignerInfoVerifierBuilder().build(tsaCerts.iterator().next()));
+        return info.getGenTime().toInstant();
+    }
+
+    /** Null when signing-certificate(-v2) is present and names this certificate; otherwise why not. */
+    private static String signingCertificateProblem(AttributeTable signed, X509CertificateHolder cert) {
+        if (signed == null) {
+            return "no signed attributes";
+        }
+        try {
+            Attribute v2 = signed.get(PKCSObjectIdentifiers.id_aa_signingCertificateV2);
+            if (v2 != null) {
+                ESSCertIDv2 id = SigningCertificateV2.getInstance(v2.getAttrValues().getObjectAt(0)).getCerts()[0];
+                String alg = new DefaultAlgorithmNameFinder().getAlgorithmName(id.getHashAlgorithm().getAlgorithm());
+                byte[] h = MessageDigest.getInstance(alg).digest(cert.getEncoded());
+                return Arrays.equals(h, id.getCertHash()) ? null : "signing-certificate-v2 names another certificate";
+            }
+            Attribute v1 = signed.get(PKCSObjectIdentifiers.id_aa_signingCertificate);
+            if (v1 != null) {
+                ESSCertID id = SigningCertificate.getInstance(v1.getAttrValues().getObjectAt(0)).getCerts()[0];
+                byte[] h = MessageDigest.getInstance("SHA-1").digest(cert.getEncoded());
+                return Arrays.equals(h, id.getCertHash()) ? null : "signing-certificate names another certificate";
+            }
+            return "no signing-certificate attribute";
+        } catch (Exception e) {
+            return "signing-certificate attribute unreadable: " + e.getMessage();
+        }
+    }
+
+    private static Optional<Instant> signingTime(AttributeTable signed) {
+        if (signed == null) {
+            return Optional.empty();
+        }
+        Attribute a = signed.get(CMSAttributes.signingTime);
+        if (a == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(Time.getInstance(a.getAttrValues().getObjectAt(0)).getDate().toInstant());
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The signer's certificate, then each issuer found among the signature's certificates. */
+    private static List<X509Certificate> chain(X509CertificateHolder signer, Store<X509CertificateHolder> certs)
+            throws CertificateException {
+        JcaX509CertificateConverter conv = new JcaX509CertificateConverter();
+        List<X509Certificate> chain = new ArrayList<>();
+        X509CertificateHolder current = signer;
+        while (current != null && chain.size() < 10) {
+            chain.add(conv.getCertificate(current));
+            if (current.getSubject().equals(current.getIssuer())) {
+                break;
+            }
+            X509CertificateHolder next = null;
+            for (X509CertificateHolder c : certs.getMatches(null)) {
+                if (c.getSubject().equals(current.getIssuer()) && !c.equals(current)) {
+                    next = c;
+                    break;
+                }
+            }
+            current = next;
+        }
+        return chain;
+    }
+
+    /** Detached data, streamed into the digest each time a signer is checked. */
+    private record External(Content content) implements CMSTypedData {
+        @Override
+        public ASN1ObjectIdentifier getContentType() {
+            return CMSObjectIdentifiers.data;
+        }
+
+        @Override
+        public void write(OutputStream out) throws IOException {
+            try (InputStream in = content.openStream()) {
+                in.transferTo(out);
+            }
+        }
+
+        @Override
+        public Object getContent() {
+            return content;
+        }
+    }
+}
