@@ -1,0 +1,68 @@
+package org.sigillum.core.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrustAnchorsTest {
+
+    // keytool starts a JVM per call: the two PKIs are made once for the class.
+    @TempDir
+    static Path shared;
+    static Path a;
+    static Path b;
+    static List<X509Certificate> chainA;
+    static List<X509Certificate> chainB;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void pkis() throws Exception {
+        a = Files.createDirectories(shared.resolve("a"));
+        b = Files.createDirectories(shared.resolve("b"));
+        chainA = Keytool.pki(a, "Root A", "10");
+        chainB = Keytool.pki(b, "Root B", "10");
+    }
+
+    @Test
+    void chainToConfiguredRootIsTrustedAndOtherRootsAreNot() throws Exception {
+        assertEquals(2, chainA.size());
+        TrustAnchors trust = new TrustAnchors();
+        Path anchors = a.resolve("root.pem");
+
+        assertNull(trust.check(chainA, anchors, Instant.now()));
+        String problem = trust.check(chainB, anchors, Instant.now());
+        assertNotNull(problem);
+        assertTrue(problem.contains("not trusted"), problem);
+
+        // The cached good path must not outlive the certificate.
+        assertNotNull(trust.check(chainA, anchors, Instant.now().plus(Duration.ofDays(20))));
+        assertNull(trust.check(chainA, anchors, Instant.now()));
+
+        // A folder of anchors reloads when a file is added.
+        Path dir = Files.createDirectories(tmp.resolve("pki"));
+        Files.copy(anchors, dir.resolve("a.pem"));
+        assertNotNull(trust.check(chainB, dir, Instant.now()));
+        Files.copy(b.resolve("root.pem"), dir.resolve("b.pem"));
+        assertNull(trust.check(chainB, dir, Instant.now()));
+    }
+
+    @Test
+    void noAnchorsIsAClearProblem() {
+        String problem = new TrustAnchors().check(chainA, tmp.resolve("missing"), Instant.now());
+        assertTrue(problem.contains("no trust anchors"), problem);
+    }
+}
