@@ -27,6 +27,16 @@ final class Keytool {
         }
     }
 
+    /** A self-signed certificate alone, as an untrusted "chain". */
+    static List<X509Certificate> selfSigned(Path dir, String name) throws Exception {
+        run(dir, "-genkeypair", "-keystore", "self.p12", "-storepass", PW, "-alias", "self", "-keyalg", "EC",
+                "-dname", "CN=" + name, "-ext", "bc:c", "-validity", "30");
+        run(dir, "-exportcert", "-rfc", "-keystore", "self.p12", "-storepass", PW, "-alias", "self", "-file", "root.pem");
+        try (InputStream in = Files.newInputStream(dir.resolve("root.pem"))) {
+            return List.of((X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+    }
+
     /** root.pem (a CA) and signer.p12 (a key with the chain signer, root), in {@code dir}. */
     static List<X509Certificate> pki(Path dir, String rootName, String validityDays) throws Exception {
         run(dir, "-genkeypair", "-keystore", "ca.p12", "-storepass", PW, "-alias", "root", "-keyalg", "RSA", "-keysize", "2048",

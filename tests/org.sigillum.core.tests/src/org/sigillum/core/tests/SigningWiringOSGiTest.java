@@ -1,0 +1,227 @@
+package org.sigillum.core.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.OutputStream;
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Date;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.FrameworkUtil;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.util.tracker.ServiceTracker;
+import org.sigillum.api.Content;
+import org.sigillum.api.Document;
+import org.sigillum.api.Reason;
+import org.sigillum.api.SignatureCheck;
+import org.sigillum.api.SignedDocument;
+import org.sigillum.api.SigningException;
+import org.sigillum.api.SigningOverrides;
+import org.sigillum.api.SigningRequest;
+import org.sigillum.api.SigningService;
+import org.sigillum.api.VerificationService;
+import org.sigillum.api.SignatureLevel;
+
+/**
+ * The wiring inside a real framework: profiles and tokens arrive as ConfigAdmin factory
+ * configurations, formats through the whiteboard. Stopping the CAdES bundle makes cades requests
+ * fail with "format unavailable"; starting it again restores signing without a restart.
+ */
+class SigningWiringOSGiTest {
+
+    private static final String PASSWORD = "osgi-test-secret-7";
+
+    @TempDir
+    static Path dir;
+    static BundleContext context;
+    static ServiceTracker<SigningService, SigningService> signing;
+    static ServiceTracker<VerificationService, VerificationService> verification;
+    static ServiceTracker<ConfigurationAdmin, ConfigurationAdmin> cm;
+    static List<Configuration> configs = new java.util.ArrayList<>();
+
+    @BeforeAll
+    static void configure() throws Exception {
+        context = FrameworkUtil.getBundle(SigningWiringOSGiTest.class).getBundleContext();
+        signing = open(SigningService.class);
+        verification = open(VerificationService.class);
+        cm = open(ConfigurationAdmin.class);
+        writePki();
+        config("org.sigillum.core", false, "auditLog", dir.resolve("audit.log").toString());
+        config("org.sigillum.token.soft", true, "id", "t1", "path", dir.resolve("signer.p12").toString(), "password", PASSWORD);
+        config("org.sigillum.profile", true, "name", "cades", "format", "cades", "level", "B", "tokens", "t1",
+                "trustAnchors", dir.resolve("root.pem").toString(), "allowedOverrides", "digest,padding");
+        SigningService s = signing.waitForService(10_000);
+        assertNotNull(s, "no SigningService");
+        waitFor(() -> s.profiles().stream().anyMatch(p -> p.name().equals("cades") && p.ready()), "profile cades ready");
+    }
+
+    @AfterAll
+    static void cleanUp() throws Exception {
+        for (Configuration c : configs) {
+            c.delete();
+        }
+        signing.close();
+        verification.close();
+        cm.close();
+    }
+
+    private static <T> ServiceTracker<T, T> open(Class<T> type) {
+        ServiceTracker<T, T> t = new ServiceTracker<>(context, type, null);
+        t.open();
+        return t;
+    }
+
+    private static void config(String pid, boolean factory, String... kv) throws Exception {
+        ConfigurationAdmin admin = cm.waitForService(10_000);
+        Configuration c = factory ? admin.createFactoryConfiguration(pid, "?") : admin.getConfiguration(pid, "?");
+        Dictionary<String, Object> props = new Hashtable<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            props.put(kv[i], kv[i + 1]);
+        }
+        c.update(props);
+        configs.add(c);
+    }
+
+    private static void waitFor(BooleanSupplier condition, String what) throws InterruptedException {
+        long end = System.currentTimeMillis() + 15_000;
+        while (!condition.getAsBoolean()) {
+            if (System.currentTimeMillis() > end) {
+                SigningService s = signing.getService();
+                throw new AssertionError("timed out waiting for " + what
+                        + (s == null ? "" : "; profiles " + s.profiles() + "; tokens " + s.tokens()));
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    private static Bundle bundle(String bsn) {
+        for (Bundle b : context.getBundles()) {
+            if (b.getSymbolicName().equals(bsn)) {
+                return b;
+            }
+        }
+        throw new AssertionError(bsn + " is not installed");
+    }
+
+    private static SignedDocument sign(byte[] data) throws SigningException {
+        return signing.getService().sign(SigningRequest.of("cades", "osgi-test"), new Document("a.txt", Content.of(data)));
+    }
+
+    @Test
+    void stoppingTheFormatBundleMakesItUnavailableAndStartingItRestoresSigning() throws Exception {
+        byte[] data = "a document".getBytes();
+        SignedDocument first = sign(data);
+        assertEquals("a.txt.p7s", first.output().name());
+        List<SignatureCheck> checks = verification.getService().verify(new Document("a.txt.p7s", first.output().content()),
+                Optional.of(Content.of(data)));
+        // The verification service checks trust against the home's pki/; integrity is what matters here.
+        assertTrue(checks.get(0).verdict().intact());
+
+        Bundle cades = bundle("org.sigillum.format.cades");
+        cades.stop();
+        try {
+            SigningException e = assertThrows(SigningException.class, () -> sign(data));
+            assertEquals(Reason.FORMAT_UNAVAILABLE, e.reason());
+            assertTrue(e.retryable());
+            assertTrue(e.getMessage().contains("cades"), e.getMessage());
+        } finally {
+            cades.start();
+        }
+        SignedDocument again = sign(data);
+        assertEquals(SignatureLevel.B_B, again.level());
+        assertEquals("t1", again.token());
+    }
+
+    @Test
+    void requestsTheProfileForbidsOrCannotServeAreRefusedWithTheirReason() throws Exception {
+        SigningService s = signing.getService();
+        Document doc = new Document("b.txt", Content.of("b".getBytes()));
+        SigningException e = assertThrows(SigningException.class,
+                () -> s.sign(SigningRequest.of("cades", "osgi-test").with(SigningOverrides.none().withLevel(SignatureLevel.B_T)), doc));
+        assertEquals(Reason.BAD_REQUEST, e.reason());
+        e = assertThrows(SigningException.class, () -> s.sign(SigningRequest.of("nope", "osgi-test"), doc));
+        assertEquals(Reason.PROFILE_UNKNOWN, e.reason());
+
+        Bundle soft = bundle("org.sigillum.token.soft");
+        soft.stop();
+        try {
+            e = assertThrows(SigningException.class, () -> s.sign(SigningRequest.of("cades", "osgi-test"), doc));
+            assertEquals(Reason.TOKEN_UNAVAILABLE, e.reason());
+        } finally {
+            soft.start();
+        }
+        waitFor(() -> s.profiles().stream().anyMatch(p -> p.name().equals("cades") && p.ready()), "token back");
+        assertNotNull(s.sign(SigningRequest.of("cades", "osgi-test"), doc));
+    }
+
+    @Test
+    void auditLogRecordsOutcomesAndNeverThePassword() throws Exception {
+        sign("audited".getBytes());
+        String log = Files.readString(dir.resolve("audit.log"));
+        assertTrue(log.contains("\"outcome\":\"signed\""), log);
+        assertTrue(log.contains("\"channel\":\"osgi-test\""));
+        assertFalse(log.contains(PASSWORD), "the audit log must never hold a password");
+        for (String line : log.split("\n")) {
+            assertTrue(line.startsWith("{") && line.endsWith("}"), line);
+        }
+    }
+
+    /** A root and a signer in PKCS#12, made for this run. */
+    private static void writePki() throws Exception {
+        KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
+        g.initialize(2048);
+        KeyPair rk = g.generateKeyPair();
+        KeyPair sk = g.generateKeyPair();
+        Instant now = Instant.now();
+        X500Name rn = new X500Name("CN=OSGi Test Root");
+        X509Certificate root = new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(rn, BigInteger.ONE,
+                Date.from(now.minus(Duration.ofDays(1))), Date.from(now.plus(Duration.ofDays(10))), rn, rk.getPublic())
+                .addExtension(Extension.basicConstraints, true, new BasicConstraints(true))
+                .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign))
+                .build(new JcaContentSignerBuilder("SHA256withRSA").build(rk.getPrivate())));
+        X509Certificate signer = new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(root,
+                BigInteger.TWO, Date.from(now.minus(Duration.ofDays(1))), Date.from(now.plus(Duration.ofDays(10))),
+                new X500Name("CN=OSGi Test Signer"), sk.getPublic())
+                .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.nonRepudiation))
+                .build(new JcaContentSignerBuilder("SHA256withRSA").build(rk.getPrivate())));
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        ks.load(null, null);
+        ks.setKeyEntry("signer", sk.getPrivate(), PASSWORD.toCharArray(), new java.security.cert.Certificate[] { signer, root });
+        try (OutputStream out = Files.newOutputStream(dir.resolve("signer.p12"))) {
+            ks.store(out, PASSWORD.toCharArray());
+        }
+        Files.writeString(dir.resolve("root.pem"), "-----BEGIN CERTIFICATE-----\n"
+                + Base64.getMimeEncoder().encodeToString(root.getEncoded()) + "\n-----END CERTIFICATE-----\n");
+    }
+}
