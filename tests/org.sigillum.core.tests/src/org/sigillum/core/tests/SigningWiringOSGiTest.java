@@ -81,9 +81,10 @@ class SigningWiringOSGiTest {
         config("org.sigillum.token.soft", true, "id", "t1", "path", dir.resolve("signer.p12").toString(), "password", PASSWORD);
         config("org.sigillum.profile", true, "name", "cades", "format", "cades", "level", "B", "tokens", "t1",
                 "trustAnchors", dir.resolve("root.pem").toString(), "allowedOverrides", "digest,padding");
-        SigningService s = signing.waitForService(10_000);
-        assertNotNull(s, "no SigningService");
-        waitFor(() -> s.profiles().stream().anyMatch(p -> p.name().equals("cades") && p.ready()), "profile cades ready");
+        assertNotNull(signing.waitForService(10_000), "no SigningService");
+        // The core configuration above re-creates the service: always ask the current one.
+        waitFor(() -> signing.getService() != null && signing.getService().profiles().stream()
+                .anyMatch(p -> p.name().equals("cades") && p.ready()), "profile cades ready");
     }
 
     @AfterAll

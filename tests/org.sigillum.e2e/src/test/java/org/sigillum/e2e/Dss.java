@@ -1,0 +1,79 @@
+package org.sigillum.e2e;
+
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import eu.europa.esig.dss.enumerations.Level;
+import eu.europa.esig.dss.model.DSSDocument;
+import eu.europa.esig.dss.model.FileDocument;
+import eu.europa.esig.dss.model.policy.ValidationPolicy;
+import eu.europa.esig.dss.policy.EtsiValidationPolicy;
+import eu.europa.esig.dss.policy.ValidationPolicyFacade;
+import eu.europa.esig.dss.policy.jaxb.BasicSignatureConstraints;
+import eu.europa.esig.dss.policy.jaxb.CertificateConstraints;
+import eu.europa.esig.dss.policy.jaxb.ConstraintsParameters;
+import eu.europa.esig.dss.policy.jaxb.LevelConstraint;
+import eu.europa.esig.dss.simplereport.SimpleReport;
+import eu.europa.esig.dss.spi.DSSUtils;
+import eu.europa.esig.dss.spi.validation.CommonCertificateVerifier;
+import eu.europa.esig.dss.spi.x509.CommonTrustedCertificateSource;
+import eu.europa.esig.dss.validation.SignedDocumentValidator;
+
+/**
+ * EU DSS as the judge. The demo PKI publishes no CRL or OCSP, so for level B the policy's two
+ * revocation constraints are lowered to warnings; everything else is DSS's default ETSI policy.
+ */
+final class Dss {
+
+    record Verdict(String indication, String subIndication, String format, List<String> errors) {
+    }
+
+    static Verdict validate(Path signature, Path detachedData, Path trustAnchorPem) throws Exception {
+        CommonTrustedCertificateSource trusted = new CommonTrustedCertificateSource();
+        trusted.addCertificate(DSSUtils.loadCertificate(Files.readAllBytes(trustAnchorPem)));
+        CommonCertificateVerifier verifier = new CommonCertificateVerifier();
+        verifier.setTrustedCertSources(trusted);
+        SignedDocumentValidator validator = SignedDocumentValidator.fromDocument(new FileDocument(signature.toFile()));
+        validator.setCertificateVerifier(verifier);
+        if (detachedData != null) {
+            validator.setDetachedContents(List.<DSSDocument>of(new FileDocument(detachedData.toFile())));
+        }
+        SimpleReport r = validator.validateDocument(policyWithoutRevocation()).getSimpleReport();
+        String id = r.getFirstSignatureId();
+        return new Verdict(String.valueOf(r.getIndication(id)), String.valueOf(r.getSubIndication(id)),
+                String.valueOf(r.getSignatureFormat(id)),
+                r.getAdESValidationErrors(id).stream().map(m -> m.getValue()).toList());
+    }
+
+    private static ValidationPolicy policyWithoutRevocation() throws Exception {
+        ConstraintsParameters cp;
+        try (InputStream is = ValidationPolicyFacade.class.getResourceAsStream("/policy/constraint.xml")) {
+            cp = ValidationPolicyFacade.newFacade().unmarshall(is);
+        }
+        relax(cp.getSignatureConstraints().getBasicSignatureConstraints());
+        relax(cp.getCounterSignatureConstraints().getBasicSignatureConstraints());
+        relax(cp.getTimestamp().getBasicSignatureConstraints());
+        relax(cp.getRevocation().getBasicSignatureConstraints());
+        return new EtsiValidationPolicy(cp);
+    }
+
+    private static void relax(BasicSignatureConstraints bsc) {
+        if (bsc == null) {
+            return;
+        }
+        for (CertificateConstraints cc : new CertificateConstraints[] { bsc.getSigningCertificate(), bsc.getCACertificate() }) {
+            if (cc != null) {
+                cc.setRevocationDataAvailable(warn());
+                cc.setAcceptableRevocationDataFound(warn());
+            }
+        }
+    }
+
+    private static LevelConstraint warn() {
+        LevelConstraint lc = new LevelConstraint();
+        lc.setLevel(Level.WARN);
+        return lc;
+    }
+}

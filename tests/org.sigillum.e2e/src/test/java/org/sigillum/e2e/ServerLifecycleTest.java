@@ -1,0 +1,132 @@
+package org.sigillum.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The server as an operator runs it: ./sigillum run in the foreground, plug-ins taken out of and
+ * put back into deploy/, a profile added and removed in etc/, SIGTERM, kill -9, and a restart.
+ */
+class ServerLifecycleTest {
+
+    @TempDir
+    Path tmp;
+    private Process server;
+    private Path log;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (server != null && server.isAlive()) {
+            server.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private long start(Path home) throws Exception {
+        log = tmp.resolve("server-" + System.nanoTime() + ".log");
+        long t0 = System.nanoTime();
+        server = Sigillum.command(home, "run").redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        long end = System.currentTimeMillis() + 90_000;
+        while (!Files.readString(log).contains("sigillum: ready")) {
+            assertTrue(server.isAlive(), "server died:\n" + Files.readString(log));
+            assertTrue(System.currentTimeMillis() < end, "no 'sigillum: ready' in 90 s:\n" + Files.readString(log));
+            Thread.sleep(20);
+        }
+        return (System.nanoTime() - t0) / 1_000_000;
+    }
+
+    private Sigillum.Result signUntil(Path home, Path doc, Predicate<Sigillum.Result> done) throws Exception {
+        long end = System.currentTimeMillis() + 20_000;
+        while (true) {
+            Sigillum.Result r = Sigillum.run(home, "sign", "--profile", "cades", "--out", tmp.resolve("out").toString(), doc.toString());
+            if (done.test(r) || System.currentTimeMillis() > end) {
+                return r;
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    @Test
+    void pluginsAndProfilesComeAndGoWhileTheServerRuns() throws Exception {
+        Path home = tmp.resolve("home");
+        start(home);
+        String firstLog = Files.readString(log);
+        assertTrue(firstLog.contains("created a new runtime home"), firstLog);
+        Path doc = Files.writeString(tmp.resolve("doc.txt"), "hot deploy");
+
+        Sigillum.Result ok = Sigillum.run(home, "sign", "--profile", "cades", "--out", tmp.resolve("out").toString(), doc.toString());
+        assertEquals(0, ok.exit(), ok.toString());
+
+        // The way the README tells sites to remove a format: take its jar out of deploy/.
+        Path jar = home.resolve("deploy/org.sigillum.format.cades.jar");
+        Path aside = tmp.resolve("org.sigillum.format.cades.jar");
+        Files.move(jar, aside);
+        Sigillum.Result gone = signUntil(home, doc, r -> r.exit() != 0);
+        assertNotEquals(0, gone.exit(), gone.toString());
+        assertTrue(gone.err().contains("format unavailable"), gone.toString());
+
+        Files.move(aside, jar);
+        Sigillum.Result back = signUntil(home, doc, r -> r.exit() == 0);
+        assertEquals(0, back.exit(), back.toString());
+
+        // A profile file added to etc/ works without a restart; removed, it is gone.
+        Path second = home.resolve("etc/org.sigillum.profile-second.cfg");
+        Files.writeString(tmp.resolve("second.cfg"), Files.readString(home.resolve("etc/org.sigillum.profile-cades.cfg"))
+                .replace("name = cades", "name = second").replace("packaging = detached", "packaging = embedded"));
+        Files.move(tmp.resolve("second.cfg"), second, StandardCopyOption.ATOMIC_MOVE);
+        Sigillum.Result viaSecond = null;
+        for (int i = 0; i < 50; i++) {
+            viaSecond = Sigillum.run(home, "sign", "--profile", "second", "--out", tmp.resolve("out2").toString(), doc.toString());
+            if (viaSecond.exit() == 0) {
+                break;
+            }
+            Thread.sleep(200);
+        }
+        assertEquals(0, viaSecond.exit(), viaSecond.toString());
+        assertTrue(Files.isRegularFile(tmp.resolve("out2/doc.txt.p7m")), "the new profile's packaging applies");
+        Files.delete(second);
+        Sigillum.Result removed = null;
+        for (int i = 0; i < 50; i++) {
+            removed = Sigillum.run(home, "sign", "--profile", "second", "--out", tmp.resolve("out3").toString(), doc.toString());
+            if (removed.exit() != 0) {
+                break;
+            }
+            Thread.sleep(200);
+        }
+        assertTrue(removed.err().contains("no profile named 'second'"), removed.toString());
+    }
+
+    @Test
+    void sigtermStopsCleanlyKillNineIsSurvivedAndARestartIsQuick() throws Exception {
+        Path home = tmp.resolve("home");
+        start(home);
+        Path socket = home.resolve("run/control.sock");
+        assertTrue(Files.exists(socket));
+
+        server.destroy(); // SIGTERM
+        assertTrue(server.waitFor(20, TimeUnit.SECONDS), "the server did not stop on SIGTERM");
+        assertFalse(Files.exists(socket), "a clean stop removes the control socket");
+
+        long ms = start(home);
+        System.out.println("restart on an existing home: 'sigillum: ready' after " + ms + " ms");
+        assertTrue(ms < 15_000, "ready took " + ms + " ms");
+
+        server.destroyForcibly(); // kill -9: the socket file stays behind
+        server.waitFor(10, TimeUnit.SECONDS);
+        start(home);
+        Path doc = Files.writeString(tmp.resolve("after-crash.txt"), "still signing");
+        Sigillum.Result r = Sigillum.run(home, "sign", "--profile", "cades", "--out", tmp.resolve("out").toString(), doc.toString());
+        assertEquals(0, r.exit(), r.toString());
+    }
+}

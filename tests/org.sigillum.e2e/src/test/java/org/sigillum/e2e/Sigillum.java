@@ -1,0 +1,67 @@
+package org.sigillum.e2e;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Runs the real launcher, as a user would, on the product this reactor built. */
+final class Sigillum {
+
+    record Result(int exit, String out, String err) {
+        @Override
+        public String toString() {
+            return "exit " + exit + "\nstdout:\n" + out + "\nstderr:\n" + err;
+        }
+    }
+
+    static Path root() {
+        String r = System.getProperty("sigillum.root");
+        if (r == null) {
+            throw new IllegalStateException("sigillum.root is not set (run through Maven)");
+        }
+        return Path.of(r);
+    }
+
+    static ProcessBuilder command(Path home, String... args) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(root().resolve("sigillum").toString());
+        cmd.addAll(List.of(args));
+        cmd.add("--home");
+        cmd.add(home.toString());
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        // The reactor has just built the product; the launcher must not start a build of its own.
+        pb.environment().put("SIGILLUM_NO_BUILD", "1");
+        return pb;
+    }
+
+    static Result run(Path home, String... args) throws IOException, InterruptedException {
+        Path out = Files.createTempFile("sigillum-out", ".txt");
+        Path err = Files.createTempFile("sigillum-err", ".txt");
+        try {
+            Process p = command(home, args).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            if (!p.waitFor(120, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError("sigillum " + String.join(" ", args) + " did not finish in 120 s");
+            }
+            return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
+    }
+
+    static int openssl(String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add("openssl");
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("openssl hung");
+        }
+        return p.exitValue();
+    }
+}
