@@ -6,31 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.OutputStream;
-import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.KeyStore;
-import java.security.cert.X509Certificate;
-import java.time.Duration;
-import java.time.Instant;
-import java.util.Base64;
-import java.util.Date;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.asn1.x509.BasicConstraints;
-import org.bouncycastle.asn1.x509.Extension;
-import org.bouncycastle.asn1.x509.KeyUsage;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -76,7 +59,7 @@ class SigningWiringOSGiTest {
         signing = open(SigningService.class);
         verification = open(VerificationService.class);
         cm = open(ConfigurationAdmin.class);
-        writePki();
+        TestPki.write(dir, PASSWORD);
         config("org.sigillum.core", false, "auditLog", dir.resolve("audit.log").toString());
         config("org.sigillum.token.soft", true, "id", "t1", "path", dir.resolve("signer.p12").toString(), "password", PASSWORD);
         config("org.sigillum.profile", true, "name", "cades", "format", "cades", "level", "B", "tokens", "t1",
@@ -196,33 +179,5 @@ class SigningWiringOSGiTest {
         for (String line : log.split("\n")) {
             assertTrue(line.startsWith("{") && line.endsWith("}"), line);
         }
-    }
-
-    /** A root and a signer in PKCS#12, made for this run. */
-    private static void writePki() throws Exception {
-        KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
-        g.initialize(2048);
-        KeyPair rk = g.generateKeyPair();
-        KeyPair sk = g.generateKeyPair();
-        Instant now = Instant.now();
-        X500Name rn = new X500Name("CN=OSGi Test Root");
-        X509Certificate root = new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(rn, BigInteger.ONE,
-                Date.from(now.minus(Duration.ofDays(1))), Date.from(now.plus(Duration.ofDays(10))), rn, rk.getPublic())
-                .addExtension(Extension.basicConstraints, true, new BasicConstraints(true))
-                .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign))
-                .build(new JcaContentSignerBuilder("SHA256withRSA").build(rk.getPrivate())));
-        X509Certificate signer = new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(root,
-                BigInteger.TWO, Date.from(now.minus(Duration.ofDays(1))), Date.from(now.plus(Duration.ofDays(10))),
-                new X500Name("CN=OSGi Test Signer"), sk.getPublic())
-                .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.nonRepudiation))
-                .build(new JcaContentSignerBuilder("SHA256withRSA").build(rk.getPrivate())));
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        ks.load(null, null);
-        ks.setKeyEntry("signer", sk.getPrivate(), PASSWORD.toCharArray(), new java.security.cert.Certificate[] { signer, root });
-        try (OutputStream out = Files.newOutputStream(dir.resolve("signer.p12"))) {
-            ks.store(out, PASSWORD.toCharArray());
-        }
-        Files.writeString(dir.resolve("root.pem"), "-----BEGIN CERTIFICATE-----\n"
-                + Base64.getMimeEncoder().encodeToString(root.getEncoded()) + "\n-----END CERTIFICATE-----\n");
     }
 }

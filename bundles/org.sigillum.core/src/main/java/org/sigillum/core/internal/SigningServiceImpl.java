@@ -1,7 +1,6 @@
 package org.sigillum.core.internal;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -225,7 +224,9 @@ public class SigningServiceImpl implements SigningService, VerificationService {
         String tokenId = null;
         try {
             Profile profile = resolve(request);
-            sha256 = sha256(document.content());
+            Prepared prepared = Prepared.of(document, profile.digest());
+            document = prepared.document();
+            sha256 = prepared.sha256();
             entry.put("sha256", sha256);
             FormatSigner signer = signers.get(profile.format());
             FormatVerifier verifier = verifiers.get(profile.format());
@@ -250,7 +251,7 @@ public class SigningServiceImpl implements SigningService, VerificationService {
                         profile.digest(), profile.padding());
                 Creator creator = new Creator(token, chain, algorithm, request.pin());
                 SignatureContext ctx = new SignatureContext(params, creator,
-                        timeStamps.stream().findFirst(), revocation.stream().findFirst());
+                        timeStamps.stream().findFirst(), revocation.stream().findFirst(), Optional.of(prepared.digest()));
                 FormatOutput out = signer.sign(document, ctx);
                 check(profile, verifier, document, out, chain, signingTime);
                 Optional<ArchiveReceipt> receipt = enterArchive(document.name(), sha256, out);
@@ -341,22 +342,6 @@ public class SigningServiceImpl implements SigningService, VerificationService {
             audit.write(entry);
         } catch (IOException e) {
             LOG.log(System.Logger.Level.ERROR, "audit log cannot be written: " + e.getMessage());
-        }
-    }
-
-    private static String sha256(Content content) throws SigningException {
-        try (InputStream in = content.openStream()) {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[64 * 1024];
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                md.update(buf, 0, n);
-            }
-            return HexFormat.of().formatHex(md.digest());
-        } catch (IOException e) {
-            throw new SigningException(Reason.IO_ERROR, "the document cannot be read: " + e.getMessage(), e);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 

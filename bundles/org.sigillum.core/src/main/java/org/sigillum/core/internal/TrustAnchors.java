@@ -32,8 +32,11 @@ import java.util.stream.Stream;
  */
 final class TrustAnchors {
 
-    private record Loaded(Set<TrustAnchor> anchors, String stamp) {
+    private record Loaded(Set<TrustAnchor> anchors, String stamp, long checkedAt) {
     }
+
+    /** How long a loaded set of anchors is used before the files are looked at again. */
+    private static final long RECHECK_MS = 1000;
 
     /** A chain that chained: it stays good while the check time lies inside every certificate's validity. */
     private record Good(Instant notBefore, Instant notAfter) {
@@ -132,13 +135,20 @@ final class TrustAnchors {
     }
 
     private Loaded anchors(Path path) throws IOException, GeneralSecurityException {
+        Loaded cached = loaded.get(path);
+        long now = System.currentTimeMillis();
+        if (cached != null && now - cached.checkedAt() < RECHECK_MS) {
+            return cached;
+        }
         List<Path> files = files(path);
         StringBuilder stamp = new StringBuilder();
         for (Path f : files) {
             stamp.append(f).append('@').append(Files.getLastModifiedTime(f).toMillis()).append('/').append(Files.size(f)).append(';');
         }
-        Loaded l = loaded.get(path);
+        Loaded l = cached;
         if (l != null && l.stamp().contentEquals(stamp)) {
+            l = new Loaded(l.anchors(), l.stamp(), now);
+            loaded.put(path, l);
             return l;
         }
         Set<TrustAnchor> anchors = new HashSet<>();
@@ -150,7 +160,7 @@ final class TrustAnchors {
                 }
             }
         }
-        l = new Loaded(Set.copyOf(anchors), stamp.toString());
+        l = new Loaded(Set.copyOf(anchors), stamp.toString(), now);
         loaded.put(path, l);
         return l;
     }

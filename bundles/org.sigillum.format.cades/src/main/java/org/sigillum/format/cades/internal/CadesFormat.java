@@ -30,6 +30,7 @@ import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.IssuerSerial;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaCertStore;
+import org.bouncycastle.cms.CMSAbsentContent;
 import org.bouncycastle.cms.CMSAttributeTableGenerator;
 import org.bouncycastle.cms.CMSException;
 import org.bouncycastle.cms.CMSSignedData;
@@ -42,6 +43,8 @@ import org.bouncycastle.cms.SignerInformationStore;
 import org.bouncycastle.cms.jcajce.JcaSignerInfoGeneratorBuilder;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.DefaultSignatureAlgorithmIdentifierFinder;
+import org.bouncycastle.operator.DigestCalculator;
+import org.bouncycastle.operator.DigestCalculatorProvider;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
 import org.osgi.service.component.annotations.Component;
@@ -70,6 +73,8 @@ import org.sigillum.api.TimeStamp;
 public class CadesFormat implements FormatSigner, FormatVerifier {
 
     private final java.security.Provider bc = new org.bouncycastle.jce.provider.BouncyCastleProvider();
+    private final CmsReader reader = new CmsReader(bc);
+    private final DefaultSignatureAlgorithmIdentifierFinder algorithmIds = new DefaultSignatureAlgorithmIdentifierFinder();
 
     @Override
     public FormatOutput sign(Document document, SignatureContext context) throws SigningException {
@@ -82,14 +87,19 @@ public class CadesFormat implements FormatSigner, FormatVerifier {
         X509Certificate cert = chain.get(0);
         boolean detached = params.packaging() == Packaging.DETACHED;
         try {
-            TokenContentSigner contentSigner = new TokenContentSigner(creator);
+            TokenContentSigner contentSigner = new TokenContentSigner(creator, algorithmIds);
             Hashtable<ASN1ObjectIdentifier, Attribute> attrs = new Hashtable<>();
             attrs.put(CMSAttributes.signingTime,
                     new Attribute(CMSAttributes.signingTime, new DERSet(new Time(Date.from(params.signingTime())))));
             Attribute scv2 = signingCertificateV2(cert);
             attrs.put(scv2.getAttrType(), scv2);
             CMSAttributeTableGenerator signedAttrs = new DefaultSignedAttributeTableGenerator(new AttributeTable(attrs));
-            SignerInfoGenerator sig = new JcaSignerInfoGeneratorBuilder(new JcaDigestCalculatorProviderBuilder().build())
+            // A detached signature never needs the document itself when the core already hashed it.
+            java.util.Optional<byte[]> digest = detached ? context.documentDigest() : java.util.Optional.empty();
+            DigestCalculatorProvider digests = digest.isPresent()
+                    ? new PrecomputedDigest(digestAlgorithm(creator.algorithm()), digest.get())
+                    : new JcaDigestCalculatorProviderBuilder().build();
+            SignerInfoGenerator sig = new JcaSignerInfoGeneratorBuilder(digests)
                     .setSignedAttributeGenerator(signedAttrs)
                     .setDirectSignature(false)
                     .setContentDigest(digestAlgorithm(creator.algorithm()))
@@ -97,7 +107,8 @@ public class CadesFormat implements FormatSigner, FormatVerifier {
             CMSSignedDataGenerator gen = new CMSSignedDataGenerator();
             gen.addSignerInfoGenerator(sig);
             gen.addCertificates(new JcaCertStore(chain));
-            CMSSignedData signed = gen.generate(new StreamedContent(document.content()), !detached);
+            CMSTypedData content = digest.isPresent() ? new CMSAbsentContent() : new StreamedContent(document.content());
+            CMSSignedData signed = gen.generate(content, !detached);
             if (params.level().includes(SignatureLevel.B_T)) {
                 signed = addSignatureTimeStamp(signed, context);
             }
@@ -181,7 +192,7 @@ public class CadesFormat implements FormatSigner, FormatVerifier {
 
     @Override
     public List<SignatureVerdict> verify(Document signed, Optional<Content> detachedData) throws SigningException {
-        return new CmsReader(bc).verify(signed, detachedData);
+        return reader.verify(signed, detachedData);
     }
 
     /** The document's bytes streamed into the CMS generator, never loaded whole for a detached signature. */
@@ -221,9 +232,9 @@ public class CadesFormat implements FormatSigner, FormatVerifier {
         private final AlgorithmIdentifier algorithmId;
         private final java.io.ByteArrayOutputStream buffer = new java.io.ByteArrayOutputStream(512);
 
-        TokenContentSigner(SignatureCreator creator) {
+        TokenContentSigner(SignatureCreator creator, DefaultSignatureAlgorithmIdentifierFinder algorithmIds) {
             this.creator = creator;
-            this.algorithmId = new DefaultSignatureAlgorithmIdentifierFinder().find(bcName(creator.algorithm()));
+            this.algorithmId = algorithmIds.find(bcName(creator.algorithm()));
         }
 
         private static String bcName(SignatureAlgorithm a) {
@@ -254,4 +265,33 @@ public class CadesFormat implements FormatSigner, FormatVerifier {
         }
     }
 
+
+    /**
+     * Hands Bouncy Castle the digest the core computed; the content stream it would hash is empty
+     * (CMSAbsentContent), so the document is not read a second time.
+     */
+    private record PrecomputedDigest(AlgorithmIdentifier algorithm, byte[] value) implements DigestCalculatorProvider {
+        @Override
+        public DigestCalculator get(AlgorithmIdentifier requested) throws OperatorCreationException {
+            if (!requested.getAlgorithm().equals(algorithm.getAlgorithm())) {
+                throw new OperatorCreationException("precomputed digest is " + algorithm.getAlgorithm() + ", not " + requested.getAlgorithm());
+            }
+            return new DigestCalculator() {
+                @Override
+                public AlgorithmIdentifier getAlgorithmIdentifier() {
+                    return algorithm;
+                }
+
+                @Override
+                public OutputStream getOutputStream() {
+                    return OutputStream.nullOutputStream();
+                }
+
+                @Override
+                public byte[] getDigest() {
+                    return value.clone();
+                }
+            };
+        }
+    }
 }

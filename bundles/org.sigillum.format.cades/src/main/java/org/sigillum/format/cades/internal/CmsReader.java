@@ -34,7 +34,6 @@ import org.bouncycastle.cms.CMSException;
 import org.bouncycastle.cms.CMSSignedData;
 import org.bouncycastle.cms.CMSTypedData;
 import org.bouncycastle.cms.SignerInformation;
-import org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoVerifierBuilder;
 import org.bouncycastle.operator.DefaultAlgorithmNameFinder;
 import org.bouncycastle.tsp.TimeStampToken;
 import org.bouncycastle.util.Store;
@@ -56,8 +55,37 @@ final class CmsReader {
      */
     private final java.security.Provider bc;
 
+    // Bouncy Castle's helpers build large lookup tables in their constructors: made once, shared.
+    private final org.bouncycastle.cms.DefaultCMSSignatureAlgorithmNameGenerator names =
+            new org.bouncycastle.cms.DefaultCMSSignatureAlgorithmNameGenerator();
+    private final org.bouncycastle.operator.DefaultSignatureAlgorithmIdentifierFinder finder =
+            new org.bouncycastle.operator.DefaultSignatureAlgorithmIdentifierFinder();
+    private final DefaultAlgorithmNameFinder algorithmNames = new DefaultAlgorithmNameFinder();
+    private final org.bouncycastle.operator.DigestCalculatorProvider digests;
+
     CmsReader(java.security.Provider bc) {
         this.bc = bc;
+        try {
+            this.digests = new org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder().build();
+        } catch (org.bouncycastle.operator.OperatorCreationException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * A verifier on the JDK's own Signature. Bouncy Castle's JCA verifier checks an RSA signature a
+     * second time through a raw cipher (to release PKCS#11 sessions), doubling the cost; ours checks
+     * it once. RSASSA-PSS, which the JDK cannot name this way, goes to Bouncy Castle.
+     */
+    private org.bouncycastle.cms.SignerInformationVerifier verifier(SignerInformation si, java.security.PublicKey key)
+            throws org.bouncycastle.operator.OperatorCreationException {
+        org.bouncycastle.operator.ContentVerifierProvider cvp;
+        if (RSASSA_PSS.equals(si.getEncryptionAlgOID())) {
+            cvp = new org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder().setProvider(bc).build(key);
+        } else {
+            cvp = new JdkVerifiers(key, algorithmNames);
+        }
+        return new org.bouncycastle.cms.SignerInformationVerifier(names, finder, cvp, digests);
     }
 
     private static final int MAX_SIGNATURE_FILE = 64 * 1024 * 1024;
@@ -149,16 +177,14 @@ final class CmsReader {
         }
         Optional<Instant> signingTime = signingTime(si.getSignedAttributes());
         try {
-            JcaSimpleSignerInfoVerifierBuilder vb = new JcaSimpleSignerInfoVerifierBuilder();
-            if (RSASSA_PSS.equals(si.getEncryptionAlgOID())) {
-                vb.setProvider(bc);
-            }
-            if (!si.verify(vb.build(signer))) {
+            // Built from the key, not the certificate: validity is the path check's business.
+            if (!si.verify(verifier(si, chain.get(0).getPublicKey()))) {
                 return fail(chain, "the signature value does not match (the signed data or attributes were changed)");
             }
         } catch (org.bouncycastle.cms.CMSSignerDigestMismatchException e) {
             return fail(chain, "the signed data was changed after signing (message digest mismatch)");
-        } catch (CMSException | org.bouncycastle.operator.OperatorCreationException | CertificateException | RuntimeException e) {
+        } catch (CMSException | org.bouncycastle.operator.OperatorCreationException | RuntimeException e) {
+            // (fall through to the message below)
             Throwable c = e.getCause() != null ? e.getCause() : e;
             if (c instanceof IOException io) {
                 return fail(chain, "the signed data cannot be read: " + io.getMessage());
@@ -191,11 +217,11 @@ final class CmsReader {
         return new SignatureVerdict(false, chain, Optional.empty(), Optional.empty(), Optional.empty(), problem);
     }
 
-    private static Instant checkTimeStamp(Attribute attr, byte[] signatureValue) throws Exception {
+    private Instant checkTimeStamp(Attribute attr, byte[] signatureValue) throws Exception {
         ASN1Encodable value = attr.getAttrValues().getObjectAt(0);
         TimeStampToken token = new TimeStampToken(ContentInfo.getInstance(value));
         var info = token.getTimeStampInfo();
-        String alg = new DefaultAlgorithmNameFinder().getAlgorithmName(info.getMessageImprintAlgOID());
+        String alg = algorithmNames.getAlgorithmName(info.getMessageImprintAlgOID());
         byte[] expected = MessageDigest.getInstance(alg).digest(signatureValue);
         if (!Arrays.equals(expected, info.getMessageImprintDigest())) {
             throw new IllegalStateException("it covers other data than this signature");
@@ -204,12 +230,14 @@ final class CmsReader {
         if (tsaCerts.isEmpty()) {
             throw new IllegalStateException("the TSA certificate is not in the token");
         }
-        token.validate(new JcaSimpleSignerInfoVerifierBuilder().build(tsaCerts.iterator().next()));
+        X509CertificateHolder tsaCert = tsaCerts.iterator().next();
+        token.validate(new org.bouncycastle.cms.SignerInformationVerifier(names, finder,
+                new JdkVerifiers(new JcaX509CertificateConverter().getCertificate(tsaCert).getPublicKey(), algorithmNames), digests));
         return info.getGenTime().toInstant();
     }
 
     /** Null when signing-certificate(-v2) is present and names this certificate; otherwise why not. */
-    private static String signingCertificateProblem(AttributeTable signed, X509CertificateHolder cert) {
+    private String signingCertificateProblem(AttributeTable signed, X509CertificateHolder cert) {
         if (signed == null) {
             return "no signed attributes";
         }
@@ -217,7 +245,7 @@ final class CmsReader {
             Attribute v2 = signed.get(PKCSObjectIdentifiers.id_aa_signingCertificateV2);
             if (v2 != null) {
                 ESSCertIDv2 id = SigningCertificateV2.getInstance(v2.getAttrValues().getObjectAt(0)).getCerts()[0];
-                String alg = new DefaultAlgorithmNameFinder().getAlgorithmName(id.getHashAlgorithm().getAlgorithm());
+                String alg = algorithmNames.getAlgorithmName(id.getHashAlgorithm().getAlgorithm());
                 byte[] h = MessageDigest.getInstance(alg).digest(cert.getEncoded());
                 return Arrays.equals(h, id.getCertHash()) ? null : "signing-certificate-v2 names another certificate";
             }

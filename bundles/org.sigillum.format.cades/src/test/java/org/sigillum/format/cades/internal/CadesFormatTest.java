@@ -86,6 +86,29 @@ class CadesFormatTest {
     }
 
     @Test
+    void detachedSignatureFromTheCoresDigestNeverReadsTheDocument() throws Exception {
+        TestPki pki = TestPki.create("RSA");
+        SignatureParameters params = new SignatureParameters("cades", SignatureLevel.B_B, DigestAlgorithm.SHA384,
+                Padding.PKCS1_V1_5, Packaging.DETACHED, Instant.now().truncatedTo(ChronoUnit.SECONDS), Map.of());
+        Content unreadable = new Content() {
+            @Override
+            public java.io.InputStream openStream() throws java.io.IOException {
+                throw new java.io.IOException("the format must not read a document the core has hashed");
+            }
+
+            @Override
+            public long size() {
+                return data.length;
+            }
+        };
+        byte[] digest = java.security.MessageDigest.getInstance("SHA-384").digest(data);
+        FormatOutput out = format.sign(new Document("doc.bin", unreadable), new SignatureContext(params,
+                pki.creator(DigestAlgorithm.SHA384, Padding.PKCS1_V1_5), Optional.empty(), Optional.empty(), Optional.of(digest)));
+        Path sig = Files.write(tmp.resolve("pre.p7s"), out.content().bytes());
+        assertEquals(0, Openssl.cmsVerify(sig, Files.write(tmp.resolve("pre.bin"), data), pki.writeRootPem(tmp)));
+    }
+
+    @Test
     void envelopingSignatureCarriesTheDocument() throws Exception {
         TestPki pki = TestPki.create("RSA");
         FormatOutput out = sign(pki, DigestAlgorithm.SHA256, Padding.PKCS1_V1_5, Packaging.EMBEDDED, SignatureLevel.B_B);

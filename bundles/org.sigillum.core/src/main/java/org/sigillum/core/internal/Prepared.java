@@ -1,0 +1,78 @@
+package org.sigillum.core.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+import org.sigillum.api.Content;
+import org.sigillum.api.DigestAlgorithm;
+import org.sigillum.api.Document;
+import org.sigillum.api.Reason;
+import org.sigillum.api.SigningException;
+
+/**
+ * A document read once before signing: its SHA-256 (for the audit log and the archive) and its digest
+ * with the profile's algorithm (handed to the format), from one pass over the bytes. A small
+ * document is kept in memory so that the format and the post-signing check do not read the file
+ * again, and so that all three see the very same bytes even if the file changes meanwhile.
+ */
+record Prepared(Document document, String sha256, byte[] digest) {
+
+    /** Larger documents are streamed from where they are, never held whole on the heap. */
+    static final long IN_MEMORY_LIMIT = 8L * 1024 * 1024;
+
+    static Prepared of(Document document, DigestAlgorithm profileDigest) throws SigningException {
+        try {
+            MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+            MessageDigest other = profileDigest == DigestAlgorithm.SHA256 ? null
+                    : MessageDigest.getInstance(profileDigest.jcaName());
+            Document doc = document;
+            long size = document.content().size();
+            try (InputStream in = document.content().openStream()) {
+                if (size <= IN_MEMORY_LIMIT) {
+                    byte[] all = in.readAllBytes();
+                    sha256.update(all);
+                    if (other != null) {
+                        other.update(all);
+                    }
+                    doc = new Document(document.name(), new InMemory(all));
+                } else {
+                    byte[] buf = new byte[256 * 1024];
+                    int n;
+                    while ((n = in.read(buf)) > 0) {
+                        sha256.update(buf, 0, n);
+                        if (other != null) {
+                            other.update(buf, 0, n);
+                        }
+                    }
+                }
+            }
+            byte[] s = sha256.digest();
+            return new Prepared(doc, HexFormat.of().formatHex(s), other == null ? s : other.digest());
+        } catch (IOException e) {
+            throw new SigningException(Reason.IO_ERROR, "the document cannot be read: " + e.getMessage(), e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The bytes just read, shared without the defensive copy Content.of makes: nobody else holds them. */
+    private record InMemory(byte[] data) implements Content {
+        @Override
+        public InputStream openStream() {
+            return new java.io.ByteArrayInputStream(data);
+        }
+
+        @Override
+        public long size() {
+            return data.length;
+        }
+
+        @Override
+        public byte[] bytes() {
+            return data.clone();
+        }
+    }
+}
