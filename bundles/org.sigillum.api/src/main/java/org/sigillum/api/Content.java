@@ -17,6 +17,15 @@ public interface Content {
 
     long size();
 
+    /**
+     * A digest of this content that its producer already computed from these very bytes, so that a
+     * consumer need not hash them again (the core hashes each document once and hands it on).
+     * Empty when unknown; a consumer then hashes the content itself.
+     */
+    default java.util.Optional<byte[]> knownDigest(DigestAlgorithm algorithm) {
+        return java.util.Optional.empty();
+    }
+
     /** The whole content in memory; for small contents only. */
     default byte[] bytes() throws IOException {
         try (InputStream in = openStream()) {

@@ -18,7 +18,7 @@ import org.sigillum.api.SigningException;
  * document is kept in memory so that the format and the post-signing check do not read the file
  * again, and so that all three see the very same bytes even if the file changes meanwhile.
  */
-record Prepared(Document document, String sha256, byte[] digest) {
+record Prepared(Document document, String sha256, Content checkContent) {
 
     /** Larger documents are streamed from where they are, never held whole on the heap. */
     static final long IN_MEMORY_LIMIT = 8L * 1024 * 1024;
@@ -37,7 +37,7 @@ record Prepared(Document document, String sha256, byte[] digest) {
                     if (other != null) {
                         other.update(all);
                     }
-                    doc = new Document(document.name(), new InMemory(all));
+                    doc = new Document(document.name(), new InMemory(all, profileDigest, null));
                 } else {
                     byte[] buf = new byte[256 * 1024];
                     int n;
@@ -50,7 +50,15 @@ record Prepared(Document document, String sha256, byte[] digest) {
                 }
             }
             byte[] s = sha256.digest();
-            return new Prepared(doc, HexFormat.of().formatHex(s), other == null ? s : other.digest());
+            byte[] d = other == null ? s : other.digest();
+            if (doc.content() instanceof InMemory m) {
+                doc = new Document(doc.name(), new InMemory(m.data(), profileDigest, d));
+                // The check sees the very bytes we hashed: our digest may stand in for a second pass.
+                return new Prepared(doc, HexFormat.of().formatHex(s), doc.content());
+            }
+            doc = new Document(doc.name(), new Known(document.content(), profileDigest, d));
+            // A file on disk is read again by the check, so a change after our pass is caught.
+            return new Prepared(doc, HexFormat.of().formatHex(s), document.content());
         } catch (IOException e) {
             throw new SigningException(Reason.IO_ERROR, "the document cannot be read: " + e.getMessage(), e);
         } catch (NoSuchAlgorithmException e) {
@@ -58,8 +66,35 @@ record Prepared(Document document, String sha256, byte[] digest) {
         }
     }
 
+    /**
+     * A large document left where it is, with the digest from our pass. If the file changes after
+     * that pass, the signature covers the digest we logged, and the post-signing check, which reads
+     * the file again, fails: a changing file is never signed as something it is not.
+     */
+    private record Known(Content content, DigestAlgorithm algorithm, byte[] digest) implements Content {
+        @Override
+        public InputStream openStream() throws IOException {
+            return content.openStream();
+        }
+
+        @Override
+        public long size() {
+            return content.size();
+        }
+
+        @Override
+        public java.util.Optional<byte[]> knownDigest(DigestAlgorithm a) {
+            return a == algorithm ? java.util.Optional.of(digest.clone()) : java.util.Optional.empty();
+        }
+    }
+
     /** The bytes just read, shared without the defensive copy Content.of makes: nobody else holds them. */
-    private record InMemory(byte[] data) implements Content {
+    private record InMemory(byte[] data, DigestAlgorithm algorithm, byte[] digest) implements Content {
+        @Override
+        public java.util.Optional<byte[]> knownDigest(DigestAlgorithm a) {
+            return digest != null && a == algorithm ? java.util.Optional.of(digest.clone()) : java.util.Optional.empty();
+        }
+
         @Override
         public InputStream openStream() {
             return new java.io.ByteArrayInputStream(data);

@@ -251,9 +251,9 @@ public class SigningServiceImpl implements SigningService, VerificationService {
                         profile.digest(), profile.padding());
                 Creator creator = new Creator(token, chain, algorithm, request.pin());
                 SignatureContext ctx = new SignatureContext(params, creator,
-                        timeStamps.stream().findFirst(), revocation.stream().findFirst(), Optional.of(prepared.digest()));
+                        timeStamps.stream().findFirst(), revocation.stream().findFirst());
                 FormatOutput out = signer.sign(document, ctx);
-                check(profile, verifier, document, out, chain, signingTime);
+                check(profile, verifier, prepared.checkContent(), out, chain, signingTime);
                 Optional<ArchiveReceipt> receipt = enterArchive(document.name(), sha256, out);
                 result = new SignedDocument(document.name(), out, sha256, cert, tokenId, profile.format(),
                         profile.level(), signingTime, receipt);
@@ -302,10 +302,9 @@ public class SigningServiceImpl implements SigningService, VerificationService {
     }
 
     /** The post-signing check: what we hand out must verify, be ours, and chain to a trust anchor. */
-    private void check(Profile profile, FormatVerifier verifier, Document input, FormatOutput out,
+    private void check(Profile profile, FormatVerifier verifier, Content input, FormatOutput out,
             List<X509Certificate> chain, Instant signingTime) throws SigningException {
-        Optional<Content> detached = profile.packaging() == Packaging.DETACHED ? Optional.of(input.content())
-                : Optional.empty();
+        Optional<Content> detached = profile.packaging() == Packaging.DETACHED ? Optional.of(input) : Optional.empty();
         List<SignatureVerdict> verdicts;
         try {
             verdicts = verifier.verify(new Document(out.name(), out.content()), detached);

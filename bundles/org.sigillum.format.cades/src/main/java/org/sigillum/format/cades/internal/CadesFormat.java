@@ -7,7 +7,6 @@ import java.security.MessageDigest;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
-import java.util.Date;
 import java.util.Hashtable;
 import java.util.List;
 import java.util.Optional;
@@ -19,7 +18,6 @@ import org.bouncycastle.asn1.cms.Attribute;
 import org.bouncycastle.asn1.cms.AttributeTable;
 import org.bouncycastle.asn1.cms.CMSAttributes;
 import org.bouncycastle.asn1.cms.CMSObjectIdentifiers;
-import org.bouncycastle.asn1.cms.Time;
 import org.bouncycastle.asn1.ess.ESSCertIDv2;
 import org.bouncycastle.asn1.ess.SigningCertificateV2;
 import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
@@ -90,12 +88,13 @@ public class CadesFormat implements FormatSigner, FormatVerifier {
             TokenContentSigner contentSigner = new TokenContentSigner(creator, algorithmIds);
             Hashtable<ASN1ObjectIdentifier, Attribute> attrs = new Hashtable<>();
             attrs.put(CMSAttributes.signingTime,
-                    new Attribute(CMSAttributes.signingTime, new DERSet(new Time(Date.from(params.signingTime())))));
+                    new Attribute(CMSAttributes.signingTime, new DERSet(Asn1Times.time(params.signingTime()))));
             Attribute scv2 = signingCertificateV2(cert);
             attrs.put(scv2.getAttrType(), scv2);
             CMSAttributeTableGenerator signedAttrs = new DefaultSignedAttributeTableGenerator(new AttributeTable(attrs));
             // A detached signature never needs the document itself when the core already hashed it.
-            java.util.Optional<byte[]> digest = detached ? context.documentDigest() : java.util.Optional.empty();
+            java.util.Optional<byte[]> digest = detached ? document.content().knownDigest(params.digest())
+                    : java.util.Optional.empty();
             DigestCalculatorProvider digests = digest.isPresent()
                     ? new PrecomputedDigest(digestAlgorithm(creator.algorithm()), digest.get())
                     : new JcaDigestCalculatorProviderBuilder().build();

@@ -22,7 +22,6 @@ import org.bouncycastle.asn1.cms.AttributeTable;
 import org.bouncycastle.asn1.cms.CMSAttributes;
 import org.bouncycastle.asn1.cms.CMSObjectIdentifiers;
 import org.bouncycastle.asn1.cms.ContentInfo;
-import org.bouncycastle.asn1.cms.Time;
 import org.bouncycastle.asn1.ess.ESSCertID;
 import org.bouncycastle.asn1.ess.ESSCertIDv2;
 import org.bouncycastle.asn1.ess.SigningCertificate;
@@ -109,7 +108,8 @@ final class CmsReader {
                         + " is a detached signature: give the signed file too (--data ORIGINAL)");
             }
             try {
-                cms = new CMSSignedData(new External(detachedData.get()), raw);
+                java.util.Map<String, byte[]> known = knownDigests(cms, detachedData.get());
+                cms = known != null ? new CMSSignedData(known, raw) : new CMSSignedData(new External(detachedData.get()), raw);
             } catch (CMSException e) {
                 throw new SigningException(Reason.BAD_INPUT, signed.name() + " is not a readable CMS signature: " + e.getMessage(), e);
             }
@@ -121,6 +121,25 @@ final class CmsReader {
         }
         if (out.isEmpty()) {
             throw new SigningException(Reason.BAD_INPUT, signed.name() + " holds no signature");
+        }
+        return out;
+    }
+
+    /** The data's digests for every signer's algorithm when its producer knows them all; else null. */
+    private static java.util.Map<String, byte[]> knownDigests(CMSSignedData cms, Content data) {
+        java.util.Map<String, byte[]> out = new java.util.HashMap<>();
+        for (SignerInformation si : cms.getSignerInfos().getSigners()) {
+            org.sigillum.api.DigestAlgorithm alg = null;
+            for (org.sigillum.api.DigestAlgorithm d : org.sigillum.api.DigestAlgorithm.values()) {
+                if (d.oid().equals(si.getDigestAlgOID())) {
+                    alg = d;
+                }
+            }
+            Optional<byte[]> digest = alg == null ? Optional.empty() : data.knownDigest(alg);
+            if (digest.isEmpty()) {
+                return null;
+            }
+            out.put(si.getDigestAlgOID(), digest.get());
         }
         return out;
     }
@@ -269,11 +288,7 @@ final class CmsReader {
         if (a == null) {
             return Optional.empty();
         }
-        try {
-            return Optional.of(Time.getInstance(a.getAttrValues().getObjectAt(0)).getDate().toInstant());
-        } catch (RuntimeException e) {
-            return Optional.empty();
-        }
+        return Asn1Times.read(a.getAttrValues().getObjectAt(0));
     }
 
     /** The signer's certificate, then each issuer found among the signature's certificates. */

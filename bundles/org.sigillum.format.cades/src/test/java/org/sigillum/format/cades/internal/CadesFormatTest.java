@@ -100,12 +100,46 @@ class CadesFormatTest {
             public long size() {
                 return data.length;
             }
+
+            @Override
+            public Optional<byte[]> knownDigest(DigestAlgorithm algorithm) {
+                try {
+                    return algorithm == DigestAlgorithm.SHA384
+                            ? Optional.of(java.security.MessageDigest.getInstance("SHA-384").digest(data)) : Optional.empty();
+                } catch (java.security.NoSuchAlgorithmException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
         };
-        byte[] digest = java.security.MessageDigest.getInstance("SHA-384").digest(data);
         FormatOutput out = format.sign(new Document("doc.bin", unreadable), new SignatureContext(params,
-                pki.creator(DigestAlgorithm.SHA384, Padding.PKCS1_V1_5), Optional.empty(), Optional.empty(), Optional.of(digest)));
+                pki.creator(DigestAlgorithm.SHA384, Padding.PKCS1_V1_5), Optional.empty(), Optional.empty()));
         Path sig = Files.write(tmp.resolve("pre.p7s"), out.content().bytes());
         assertEquals(0, Openssl.cmsVerify(sig, Files.write(tmp.resolve("pre.bin"), data), pki.writeRootPem(tmp)));
+        // Verifying with the known digest agrees with openssl, and a wrong known digest is caught.
+        assertTrue(format.verify(new Document("pre.p7s", out.content()), Optional.of(unreadable)).get(0).intact());
+        byte[] other = data.clone();
+        other[7] ^= 1;
+        Content lying = new Content() {
+            @Override
+            public java.io.InputStream openStream() {
+                return new java.io.ByteArrayInputStream(other);
+            }
+
+            @Override
+            public long size() {
+                return other.length;
+            }
+
+            @Override
+            public Optional<byte[]> knownDigest(DigestAlgorithm algorithm) {
+                try {
+                    return Optional.of(java.security.MessageDigest.getInstance(algorithm.jcaName()).digest(other));
+                } catch (java.security.NoSuchAlgorithmException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        };
+        assertFalse(format.verify(new Document("pre.p7s", out.content()), Optional.of(lying)).get(0).intact());
     }
 
     @Test
