@@ -54,7 +54,7 @@ class SigningBenchmark {
         List<Configuration> configs = new ArrayList<>();
         configs.add(config(cm, "org.sigillum.core", false, "auditLog", dir.resolve("audit.log").toString()));
         configs.add(config(cm, "org.sigillum.token.soft", true, "id", "bench", "path", dir.resolve("signer.p12").toString(),
-                "password", "bench-pw"));
+                ".password", "bench-pw"));
         configs.add(config(cm, "org.sigillum.profile", true, "name", "bench", "format", "cades", "level", "B", "tokens", "bench",
                 "trustAnchors", dir.resolve("root.pem").toString()));
         long end = System.currentTimeMillis() + 20_000;

@@ -61,7 +61,7 @@ class SigningWiringOSGiTest {
         cm = open(ConfigurationAdmin.class);
         TestPki.write(dir, PASSWORD);
         config("org.sigillum.core", false, "auditLog", dir.resolve("audit.log").toString());
-        config("org.sigillum.token.soft", true, "id", "t1", "path", dir.resolve("signer.p12").toString(), "password", PASSWORD);
+        config("org.sigillum.token.soft", true, "id", "t1", "path", dir.resolve("signer.p12").toString(), ".password", PASSWORD);
         config("org.sigillum.profile", true, "name", "cades", "format", "cades", "level", "B", "tokens", "t1",
                 "trustAnchors", dir.resolve("root.pem").toString(), "allowedOverrides", "digest,padding");
         assertNotNull(signing.waitForService(10_000), "no SigningService");
@@ -176,6 +176,14 @@ class SigningWiringOSGiTest {
         assertTrue(log.contains("\"outcome\":\"signed\""), log);
         assertTrue(log.contains("\"channel\":\"osgi-test\""));
         assertFalse(log.contains(PASSWORD), "the audit log must never hold a password");
+        // Nor may the token's service registration show it to whoever lists services.
+        var refs = context.getServiceReferences(org.sigillum.api.SigningToken.class, null);
+        assertFalse(refs.isEmpty());
+        for (var ref : refs) {
+            for (String key : ref.getPropertyKeys()) {
+                assertFalse(String.valueOf(ref.getProperty(key)).contains(PASSWORD), "service property " + key + " shows the password");
+            }
+        }
         for (String line : log.split("\n")) {
             assertTrue(line.startsWith("{") && line.endsWith("}"), line);
         }

@@ -95,6 +95,16 @@ class ServerLifecycleTest {
         }
         assertEquals(0, viaSecond.exit(), viaSecond.toString());
         assertTrue(Files.isRegularFile(tmp.resolve("out2/doc.txt.p7m")), "the new profile's packaging applies");
+
+        // Changed in place: the new packaging applies without a restart.
+        Files.writeString(tmp.resolve("second.cfg"), Files.readString(second).replace("packaging = embedded", "packaging = detached"));
+        Files.move(tmp.resolve("second.cfg"), second, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Path changed = tmp.resolve("out4/doc.txt.p7s");
+        for (int i = 0; i < 50 && !Files.isRegularFile(changed); i++) {
+            Sigillum.run(home, "sign", "--profile", "second", "--out", tmp.resolve("out4").toString(), doc.toString());
+            Thread.sleep(200);
+        }
+        assertTrue(Files.isRegularFile(changed), "the changed profile's packaging applies");
         Files.delete(second);
         Sigillum.Result removed = null;
         for (int i = 0; i < 50; i++) {

@@ -87,9 +87,10 @@ final class RuntimeHome {
             write(etc().resolve("org.sigillum.token.soft-demo.cfg"), """
                     # The DEMO signing key (a software token). Its password is here so that the demo
                     # signs at once; for a real key, leave the password out and activate the token.
+                    # (The leading dot keeps it out of the token's service properties.)
                     id = demo
                     path = pki/demo-signer.p12
-                    password = %s
+                    .password = %s
                     """.formatted(password));
         }
         writeIfAbsent(etc().resolve("org.sigillum.profile-cades.cfg"), """

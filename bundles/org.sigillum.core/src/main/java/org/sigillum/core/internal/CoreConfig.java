@@ -8,4 +8,7 @@ public @interface CoreConfig {
 
     @AttributeDefinition(description = "The audit log (JSON lines), relative to the runtime home.")
     String auditLog() default "log/audit.log";
+
+    @AttributeDefinition(description = "Trust anchors for verifying files (PEM file or folder), relative to the runtime home.")
+    String trustAnchors() default "pki";
 }

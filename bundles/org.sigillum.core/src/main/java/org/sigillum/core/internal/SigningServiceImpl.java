@@ -78,12 +78,14 @@ public class SigningServiceImpl implements SigningService, VerificationService {
     private final TrustAnchors trust = new TrustAnchors();
     private final Path home;
     private final AuditLog audit;
+    private final Path verifyAnchors;
 
     @Activate
     public SigningServiceImpl(BundleContext context, CoreConfig config) {
         String h = context.getProperty("sigillum.home");
         this.home = Path.of(h == null ? "." : h).toAbsolutePath();
         this.audit = new AuditLog(home.resolve(config.auditLog()));
+        this.verifyAnchors = home.resolve(config.trustAnchors());
     }
 
     @Deactivate
@@ -393,7 +395,7 @@ public class SigningServiceImpl implements SigningService, VerificationService {
                     "no installed format understands " + signed.name() + " (installed: " + verifiers.keySet() + ")");
         }
         List<SignatureCheck> checks = new ArrayList<>();
-        Path anchors = home.resolve("pki");
+        Path anchors = verifyAnchors;
         for (SignatureVerdict v : verifier.verify(signed, detachedData)) {
             if (!v.intact()) {
                 checks.add(new SignatureCheck(v, false, null));

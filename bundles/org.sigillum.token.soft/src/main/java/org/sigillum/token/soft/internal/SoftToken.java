@@ -65,7 +65,7 @@ public class SoftToken implements SigningToken {
         this.id = config.id();
         this.file = base.resolve(config.path()).toAbsolutePath().normalize();
         this.alias = config.alias() == null || config.alias().isBlank() ? null : config.alias();
-        String password = config.password();
+        String password = config._password();
         this.mode = password == null || password.isEmpty() ? ActivationMode.MASS : ActivationMode.NONE;
         if (mode == ActivationMode.NONE) {
             char[] pw = password.toCharArray();

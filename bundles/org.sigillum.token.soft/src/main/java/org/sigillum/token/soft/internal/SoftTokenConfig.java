@@ -14,9 +14,13 @@ public @interface SoftTokenConfig {
     @AttributeDefinition(description = "The PKCS#12 file, relative to the runtime home.")
     String path();
 
+    /**
+     * Configured as {@code .password}: Declarative Services keeps properties whose names start with
+     * a dot out of the service registration, so the password never becomes a visible service property.
+     */
     @AttributeDefinition(type = AttributeType.PASSWORD, required = false,
             description = "The PKCS#12 password. Leave empty to activate the token at run time instead.")
-    String password() default "";
+    String _password() default "";
 
     @AttributeDefinition(required = false, description = "The key entry's alias; empty for the only key entry.")
     String alias() default "";
