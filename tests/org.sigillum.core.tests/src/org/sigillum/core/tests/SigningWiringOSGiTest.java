@@ -60,7 +60,8 @@ class SigningWiringOSGiTest {
         verification = open(VerificationService.class);
         cm = open(ConfigurationAdmin.class);
         TestPki.write(dir, PASSWORD);
-        config("org.sigillum.core", false, "auditLog", dir.resolve("audit.log").toString());
+        config("org.sigillum.core", false, "auditLog", dir.resolve("audit.log").toString(), "trustAnchors",
+                dir.resolve("root.pem").toString());
         config("org.sigillum.token.soft", true, "id", "t1", "path", dir.resolve("signer.p12").toString(), ".password", PASSWORD);
         config("org.sigillum.profile", true, "name", "cades", "format", "cades", "level", "B", "tokens", "t1",
                 "trustAnchors", dir.resolve("root.pem").toString(), "allowedOverrides", "digest,padding");
@@ -129,8 +130,8 @@ class SigningWiringOSGiTest {
         assertEquals("a.txt.p7s", first.output().name());
         List<SignatureCheck> checks = verification.getService().verify(new Document("a.txt.p7s", first.output().content()),
                 Optional.of(Content.of(data)));
-        // The verification service checks trust against the home's pki/; integrity is what matters here.
-        assertTrue(checks.get(0).verdict().intact());
+        assertTrue(checks.get(0).valid(), () -> String.valueOf(checks.get(0).problem()));
+        assertTrue(checks.get(0).trusted(), "the path to the configured anchor is checked");
 
         Bundle cades = bundle("org.sigillum.format.cades");
         cades.stop();

@@ -15,15 +15,25 @@ import java.util.Optional;
  * @param timeStampTime the time of a signature time stamp, if any
  * @param level the baseline level the signature's structure reaches, if it reaches one
  * @param problem why it is not intact or not of a baseline level, for a person; null when none
+ * @param timeStampChain the signature time stamp's TSA certificate first, then issuers found in
+ *        the token; empty without a time stamp. The core decides whether that authority is trusted.
  */
 public record SignatureVerdict(boolean intact, List<X509Certificate> chain, Optional<Instant> claimedSigningTime,
-        Optional<Instant> timeStampTime, Optional<SignatureLevel> level, String problem) {
+        Optional<Instant> timeStampTime, Optional<SignatureLevel> level, String problem,
+        List<X509Certificate> timeStampChain) {
 
     public SignatureVerdict {
         chain = List.copyOf(chain);
+        timeStampChain = timeStampChain == null ? List.of() : List.copyOf(timeStampChain);
         claimedSigningTime = claimedSigningTime == null ? Optional.empty() : claimedSigningTime;
         timeStampTime = timeStampTime == null ? Optional.empty() : timeStampTime;
         level = level == null ? Optional.empty() : level;
+    }
+
+    /** A verdict without a time stamp. */
+    public SignatureVerdict(boolean intact, List<X509Certificate> chain, Optional<Instant> claimedSigningTime,
+            Optional<SignatureLevel> level, String problem) {
+        this(intact, chain, claimedSigningTime, Optional.empty(), level, problem, List.of());
     }
 
     public Optional<X509Certificate> signer() {

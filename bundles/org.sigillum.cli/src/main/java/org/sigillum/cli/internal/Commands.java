@@ -121,10 +121,11 @@ final class Commands {
 
     /** Written under a temporary name, forced to disk, then renamed: a reader never sees half a file. */
     static void writeAtomically(Content content, Path target) throws IOException {
-        Path tmp = target.resolveSibling("." + target.getFileName() + ".sigillum-tmp");
+        // A unique hidden name: two writers of the same output never share a temporary file.
+        Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName() + ".", ".sigillum-tmp");
         try {
-            try (OutputStream out = Files.newOutputStream(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                    StandardOpenOption.WRITE); var in = content.openStream()) {
+            try (OutputStream out = Files.newOutputStream(tmp, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+                    var in = content.openStream()) {
                 in.transferTo(out);
             }
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {

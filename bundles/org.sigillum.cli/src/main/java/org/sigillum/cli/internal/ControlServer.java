@@ -16,8 +16,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -50,11 +48,13 @@ public class ControlServer {
     private final RuntimeHome home;
     private final Path socket;
     private final ServerSocketChannel server;
-    private final ExecutorService workers = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "sigillum-control");
-        t.setDaemon(true);
-        return t;
-    });
+    /** Bounded: a flood of local connections is refused, not allowed to exhaust threads. */
+    private final java.util.concurrent.ThreadPoolExecutor workers = new java.util.concurrent.ThreadPoolExecutor(2, 32, 30,
+            TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(), r -> {
+                Thread t = new Thread(r, "sigillum-control");
+                t.setDaemon(true);
+                return t;
+            });
     private final CountDownLatch ready = new CountDownLatch(1);
     private final Thread shutdownHook;
     private volatile boolean closing;
@@ -98,7 +98,8 @@ public class ControlServer {
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, "control socket not removed: " + e.getMessage());
         }
-        workers.shutdownNow();
+        // Not shutdownNow(): interrupting a signing thread must not cut its work short.
+        workers.shutdown();
     }
 
     private static boolean answers(Path socket) {
@@ -162,17 +163,40 @@ public class ControlServer {
         return out;
     }
 
+    /** Keeps accepting whatever one connection does: a failed accept is logged and retried. */
     private void acceptLoop() {
         while (!closing) {
+            SocketChannel ch;
             try {
-                SocketChannel ch = server.accept();
-                workers.execute(() -> serve(ch));
-            } catch (IOException e) {
-                if (!closing) {
-                    LOG.log(System.Logger.Level.WARNING, "control socket: " + e.getMessage());
-                }
+                ch = server.accept();
+            } catch (java.nio.channels.ClosedChannelException e) {
                 return;
+            } catch (IOException e) {
+                if (closing) {
+                    return;
+                }
+                LOG.log(System.Logger.Level.WARNING, "control socket accept failed, retrying: " + e.getMessage());
+                sleepQuietly(200);
+                continue;
             }
+            try {
+                workers.execute(() -> serve(ch));
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "control socket busy, connection refused: " + e);
+                try {
+                    ch.close();
+                } catch (IOException ignored) {
+                    // nothing more to refuse
+                }
+            }
+        }
+    }
+
+    private static void sleepQuietly(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -193,6 +217,10 @@ public class ControlServer {
             int code;
             try {
                 code = run(s, args.get(0), args.subList(1, args.size()));
+            } catch (IOException e) {
+                // A command's own I/O failure (an unwritable --out, say): tell the user, then exit 1.
+                s.err("sigillum: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+                code = 1;
             } catch (RuntimeException | LinkageError e) {
                 // The client gets a clear line; the details (never a secret) go to the server log.
                 LOG.log(System.Logger.Level.ERROR, "control command " + args.get(0) + " failed", e);

@@ -75,16 +75,17 @@ final class RuntimeHome {
             DemoPki.Issued signer = pki.signer(root, "Sigillum DEMO Signer", Duration.ofDays(3 * 365));
             password = pki.password();
             char[] pw = password.toCharArray();
-            try (OutputStream out = Files.newOutputStream(run().resolve("demo-signer.p12.tmp"))) {
+            Path tmp = privateFile(run().resolve("demo-signer.p12.tmp"));
+            try (OutputStream out = Files.newOutputStream(tmp, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
                 pki.writePkcs12(signer, root, pw, out);
             } finally {
                 Arrays.fill(pw, '\0');
             }
-            move(run().resolve("demo-signer.p12.tmp"), p12);
+            move(tmp, p12);
             write(rootPem, DemoPki.pem(root.certificate()));
         }
         if (password != null) {
-            write(etc().resolve("org.sigillum.token.soft-demo.cfg"), """
+            writePrivate(etc().resolve("org.sigillum.token.soft-demo.cfg"), """
                     # The DEMO signing key (a software token). Its password is here so that the demo
                     # signs at once; for a real key, leave the password out and activate the token.
                     # (The leading dot keeps it out of the token's service properties.)
@@ -177,6 +178,19 @@ final class RuntimeHome {
         Files.writeString(tmp, text, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE);
         move(tmp, file);
+    }
+
+    /** Like write, for files holding a secret: readable by the server's user only, from the first byte. */
+    private void writePrivate(Path file, String text) throws IOException {
+        Path tmp = privateFile(run().resolve(file.getFileName() + ".tmp"));
+        Files.writeString(tmp, text, StandardCharsets.UTF_8, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+        move(tmp, file);
+    }
+
+    private static Path privateFile(Path p) throws IOException {
+        Files.deleteIfExists(p);
+        return Files.createFile(p, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
     }
 
     private static void move(Path from, Path to) throws IOException {

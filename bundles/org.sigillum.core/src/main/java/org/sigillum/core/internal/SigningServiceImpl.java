@@ -204,6 +204,10 @@ public class SigningServiceImpl implements SigningService, VerificationService {
                     results.add(DocumentResult.success(signOne(request, d)));
                 } catch (SigningException e) {
                     results.add(DocumentResult.failure(d.name(), e));
+                } catch (LinkageError e) {
+                    // A plug-in's jar taken out mid-batch: this document fails, the batch goes on.
+                    results.add(DocumentResult.failure(d.name(), new SigningException(Reason.FORMAT_UNAVAILABLE,
+                            "a plug-in went away while signing: " + e.getClass().getSimpleName(), e)));
                 }
             }
         } finally {
@@ -263,7 +267,13 @@ public class SigningServiceImpl implements SigningService, VerificationService {
             }
             entry.put("output", result.output().name()).put("level", profile.level().toString())
                     .put("outcome", "signed");
-            writeAudit(entry);
+            try {
+                audit.write(entry);
+            } catch (IOException e) {
+                // A signature that is not in the audit log is not handed out.
+                LOG.log(System.Logger.Level.ERROR, "audit log cannot be written: " + e.getMessage());
+                throw new SigningException(Reason.IO_ERROR, "the audit log cannot be written: " + e.getMessage(), e);
+            }
             return result;
         } catch (SigningException e) {
             entry.put("outcome", "failed").put("reason", e.reason().label()).put("message", e.getMessage());
@@ -320,10 +330,19 @@ public class SigningServiceImpl implements SigningService, VerificationService {
         if (!ours.intact()) {
             throw new SigningException(Reason.VERIFICATION_FAILED, "the new signature does not verify: " + ours.problem());
         }
+        if (ours.problem() != null || ours.level().isEmpty() || ours.level().get() != profile.level()) {
+            throw new SigningException(Reason.VERIFICATION_FAILED, "the new signature is not " + profile.level()
+                    + " as the profile asks (found " + ours.level().map(Object::toString).orElse("no baseline level")
+                    + (ours.problem() == null ? "" : ": " + ours.problem()) + ")");
+        }
         if (ours.signer().isEmpty() || !ours.signer().get().equals(chain.get(0))) {
             throw new SigningException(Reason.VERIFICATION_FAILED, "the new signature names another signer");
         }
-        String problem = trust.check(chain, home.resolve(profile.trustAnchors()), signingTime);
+        Path anchors = home.resolve(profile.trustAnchors());
+        String problem = trust.check(chain, anchors, signingTime);
+        if (problem == null && !ours.timeStampChain().isEmpty()) {
+            problem = trust.checkTimeStampAuthority(ours.timeStampChain(), anchors, ours.timeStampTime().orElseThrow());
+        }
         if (problem != null) {
             throw new SigningException(Reason.VERIFICATION_FAILED, problem);
         }
@@ -401,9 +420,16 @@ public class SigningServiceImpl implements SigningService, VerificationService {
                 checks.add(new SignatureCheck(v, false, null));
                 continue;
             }
-            // Without a time stamp the claimed signing time proves nothing: check the path now.
-            Instant at = v.timeStampTime().orElse(Instant.now());
-            String problem = trust.check(v.chain(), anchors, at);
+            // Without a trusted time stamp the claimed signing time proves nothing: check the path now.
+            String problem = null;
+            Instant at = Instant.now();
+            if (v.timeStampTime().isPresent()) {
+                problem = trust.checkTimeStampAuthority(v.timeStampChain(), anchors, v.timeStampTime().get());
+                at = v.timeStampTime().get();
+            }
+            if (problem == null) {
+                problem = trust.check(v.chain(), anchors, at);
+            }
             checks.add(new SignatureCheck(v, problem == null, problem));
         }
         return checks;

@@ -5,7 +5,6 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
 import java.security.cert.CertPath;
 import java.security.cert.CertPathValidator;
 import java.security.cert.CertPathValidatorException;
@@ -17,7 +16,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -43,13 +41,28 @@ final class TrustAnchors {
     }
 
     private final Map<Path, Loaded> loaded = new ConcurrentHashMap<>();
-    private final Map<String, Good> good = new ConcurrentHashMap<>();
+    private record ChainKey(List<X509Certificate> chain, String anchors) {
+    }
 
-    /** Returns null when the chain is trusted at {@code at}, otherwise why not. */
+    private final Map<ChainKey, Good> good = new ConcurrentHashMap<>();
+
+    /**
+     * Returns null when a signer's chain is trusted at {@code at} and its certificate may sign
+     * documents (key usage digitalSignature or nonRepudiation when the extension is present);
+     * otherwise why not.
+     */
     String check(List<X509Certificate> chain, Path anchorsPath, Instant at) {
         if (chain.isEmpty()) {
             return "no signer certificate";
         }
+        boolean[] ku = chain.get(0).getKeyUsage();
+        if (ku != null && !(ku[0] || ku[1])) {
+            return "the signer's certificate is not for signatures (key usage lacks digitalSignature and nonRepudiation)";
+        }
+        return path(chain, anchorsPath, at);
+    }
+
+    private String path(List<X509Certificate> chain, Path anchorsPath, Instant at) {
         Loaded anchors;
         try {
             anchors = anchors(anchorsPath);
@@ -59,17 +72,8 @@ final class TrustAnchors {
         if (anchors.anchors().isEmpty()) {
             return "no trust anchors configured (" + anchorsPath + " holds no certificate)";
         }
-        String key;
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            for (X509Certificate c : chain) {
-                md.update(c.getEncoded());
-            }
-            md.update(anchors.stamp().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            key = HexFormat.of().formatHex(md.digest());
-        } catch (GeneralSecurityException e) {
-            return "certificate cannot be encoded: " + e.getMessage();
-        }
+        // Certificates compare by their encoding: the chain itself is the key, no hashing needed.
+        ChainKey key = new ChainKey(List.copyOf(chain), anchors.stamp());
         Good g = good.get(key);
         if (g != null && !at.isBefore(g.notBefore()) && !at.isAfter(g.notAfter())) {
             return null;
@@ -115,6 +119,26 @@ final class TrustAnchors {
         } catch (GeneralSecurityException e) {
             return "certificate path cannot be checked: " + e.getMessage();
         }
+    }
+
+    /**
+     * Null when a time stamp's authority may be believed: its certificate carries the timeStamping
+     * extended key usage and chains to a trust anchor at the stamp's time. Otherwise why not.
+     */
+    String checkTimeStampAuthority(List<X509Certificate> chain, Path anchorsPath, Instant at) {
+        if (chain.isEmpty()) {
+            return "the time stamp names no authority certificate";
+        }
+        try {
+            List<String> eku = chain.get(0).getExtendedKeyUsage();
+            if (eku == null || !eku.contains("1.3.6.1.5.5.7.3.8")) {
+                return "the time-stamp authority's certificate is not for time stamping";
+            }
+        } catch (java.security.cert.CertificateParsingException e) {
+            return "the time-stamp authority's certificate cannot be read: " + e.getMessage();
+        }
+        String p = path(chain, anchorsPath, at);
+        return p == null ? null : "time-stamp authority: " + p;
     }
 
     private static boolean isAnchor(X509Certificate c, Set<TrustAnchor> anchors) {

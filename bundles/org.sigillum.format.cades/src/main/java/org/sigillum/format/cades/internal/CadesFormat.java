@@ -11,7 +11,6 @@ import java.util.Hashtable;
 import java.util.List;
 import java.util.Optional;
 
-import org.bouncycastle.asn1.ASN1EncodableVector;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.DERSet;
 import org.bouncycastle.asn1.cms.Attribute;
@@ -82,15 +81,19 @@ public class CadesFormat implements FormatSigner, FormatVerifier {
         }
         SignatureCreator creator = context.creator();
         List<X509Certificate> chain = creator.certificateChain();
-        X509Certificate cert = chain.get(0);
         boolean detached = params.packaging() == Packaging.DETACHED;
+        if (!detached && document.content().size() > MAX_ENVELOPING) {
+            throw new SigningException(Reason.BAD_REQUEST, document.name() + " is " + document.content().size() / (1024 * 1024)
+                    + " MB; enveloping (.p7m) signatures are limited to " + MAX_ENVELOPING / (1024 * 1024)
+                    + " MB because they are built in memory: sign it detached");
+        }
         try {
             TokenContentSigner contentSigner = new TokenContentSigner(creator, algorithmIds);
             Hashtable<ASN1ObjectIdentifier, Attribute> attrs = new Hashtable<>();
             attrs.put(CMSAttributes.signingTime,
                     new Attribute(CMSAttributes.signingTime, new DERSet(Asn1Times.time(params.signingTime()))));
-            Attribute scv2 = signingCertificateV2(cert);
-            attrs.put(scv2.getAttrType(), scv2);
+            SignerMaterial m = material(chain);
+            attrs.put(m.signingCertificate().getAttrType(), m.signingCertificate());
             CMSAttributeTableGenerator signedAttrs = new DefaultSignedAttributeTableGenerator(new AttributeTable(attrs));
             // A detached signature never needs the document itself when the core already hashed it.
             java.util.Optional<byte[]> digest = detached ? document.content().knownDigest(params.digest())
@@ -102,12 +105,15 @@ public class CadesFormat implements FormatSigner, FormatVerifier {
                     .setSignedAttributeGenerator(signedAttrs)
                     .setDirectSignature(false)
                     .setContentDigest(digestAlgorithm(creator.algorithm()))
-                    .build(contentSigner, cert);
+                    .build(contentSigner, m.signer());
             CMSSignedDataGenerator gen = new CMSSignedDataGenerator();
             gen.addSignerInfoGenerator(sig);
-            gen.addCertificates(new JcaCertStore(chain));
+            gen.addCertificates(m.certificates());
             CMSTypedData content = digest.isPresent() ? new CMSAbsentContent() : new StreamedContent(document.content());
             CMSSignedData signed = gen.generate(content, !detached);
+            if (!detached) {
+                sameAsTheCoreRead(signed, document, params.digest());
+            }
             if (params.level().includes(SignatureLevel.B_T)) {
                 signed = addSignatureTimeStamp(signed, context);
             }
@@ -123,6 +129,51 @@ public class CadesFormat implements FormatSigner, FormatVerifier {
             throw new SigningException(Reason.INTERNAL, "CMS signature could not be built: " + e.getMessage(), e);
         } catch (TokenFailure e) {
             throw e.cause;
+        }
+    }
+
+    /**
+     * What a chain contributes to every signature: its encoded certificates and the
+     * signing-certificate-v2 attribute. Every document of a token has the same chain, so this is
+     * built once per chain rather than parsed and hashed again per signature.
+     */
+    private record SignerMaterial(X509CertificateHolder signer, org.bouncycastle.util.Store<X509CertificateHolder> certificates,
+            Attribute signingCertificate) {
+    }
+
+    private final java.util.Map<List<X509Certificate>, SignerMaterial> materials = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private SignerMaterial material(List<X509Certificate> chain) throws CertificateEncodingException, IOException {
+        SignerMaterial m = materials.get(chain);
+        if (m == null) {
+            if (materials.size() > 256) {
+                materials.clear();
+            }
+            m = new SignerMaterial(new X509CertificateHolder(chain.get(0).getEncoded()), new JcaCertStore(chain),
+                    signingCertificateV2(chain.get(0)));
+            materials.put(List.copyOf(chain), m);
+        }
+        return m;
+    }
+
+    /** Enveloped content is built in memory (and read back by the check); larger files go detached. */
+    static final long MAX_ENVELOPING = 64L * 1024 * 1024;
+
+    /**
+     * An enveloping signature reads the document itself. If the core hashed it before (a file too
+     * large to keep in memory), both reads must agree, or the file changed while being signed.
+     */
+    private static void sameAsTheCoreRead(CMSSignedData signed, Document document, org.sigillum.api.DigestAlgorithm digest)
+            throws SigningException {
+        java.util.Optional<byte[]> known = document.content().knownDigest(digest);
+        if (known.isEmpty()) {
+            return;
+        }
+        SignerInformation si = signed.getSignerInfos().getSigners().iterator().next();
+        Attribute md = si.getSignedAttributes().get(CMSAttributes.messageDigest);
+        byte[] signedDigest = org.bouncycastle.asn1.ASN1OctetString.getInstance(md.getAttrValues().getObjectAt(0)).getOctets();
+        if (!java.util.Arrays.equals(known.get(), signedDigest)) {
+            throw new SigningException(Reason.BAD_INPUT, document.name() + " changed while it was being signed");
         }
     }
 
@@ -155,15 +206,16 @@ public class CadesFormat implements FormatSigner, FormatVerifier {
                 throw new IllegalStateException(e);
             }
             TimeStamp ts = source.timeStamp(digest, imprint);
-            ASN1EncodableVector v = new ASN1EncodableVector();
+            org.bouncycastle.asn1.ASN1Primitive token;
             try {
-                v.add(org.bouncycastle.asn1.ASN1Primitive.fromByteArray(ts.encoded()));
+                token = org.bouncycastle.asn1.ASN1Primitive.fromByteArray(ts.encoded());
             } catch (IOException e) {
                 throw new SigningException(Reason.TSA_UNAVAILABLE, "the time stamp from " + ts.authority() + " cannot be parsed", e);
             }
             AttributeTable unsigned = si.getUnsignedAttributes() == null ? new AttributeTable(new Hashtable<>())
                     : si.getUnsignedAttributes();
-            unsigned = unsigned.add(PKCSObjectIdentifiers.id_aa_signatureTimeStampToken, new DERSet(v));
+            // add() wraps the value in the attribute's SET itself.
+            unsigned = unsigned.add(PKCSObjectIdentifiers.id_aa_signatureTimeStampToken, token);
             out.add(SignerInformation.replaceUnsignedAttributes(si, unsigned));
         }
         return CMSSignedData.replaceSigners(signed, new SignerInformationStore(out));

@@ -116,13 +116,31 @@ final class CmsReader {
         }
         Store<X509CertificateHolder> certs = cms.getCertificates();
         List<SignatureVerdict> out = new ArrayList<>();
+        String otherData = !detached && detachedData.isPresent() ? otherData(cms, detachedData.get()) : null;
         for (SignerInformation si : cms.getSignerInfos().getSigners()) {
-            out.add(check(si, certs));
+            SignatureVerdict v = check(si, certs);
+            // An enveloping signature compared with a file: it proves nothing about other bytes.
+            out.add(otherData == null ? v : fail(v.chain(), otherData));
         }
         if (out.isEmpty()) {
             throw new SigningException(Reason.BAD_INPUT, signed.name() + " holds no signature");
         }
         return out;
+    }
+
+    /** Null when the enclosed content is byte for byte the given file; otherwise why not. */
+    private static String otherData(CMSSignedData cms, Content data) throws SigningException {
+        Object enclosed = cms.getSignedContent().getContent();
+        if (!(enclosed instanceof byte[] bytes)) {
+            return "the enclosed content cannot be compared with the given file";
+        }
+        try (InputStream in = data.openStream()) {
+            byte[] given = in.readNBytes(bytes.length + 1);
+            return Arrays.equals(bytes, given) ? null
+                    : "the signature encloses other data than the file given with --data";
+        } catch (IOException e) {
+            throw new SigningException(Reason.IO_ERROR, "the file given with --data cannot be read: " + e.getMessage(), e);
+        }
     }
 
     /** The data's digests for every signer's algorithm when its producer knows them all; else null. */
@@ -210,33 +228,39 @@ final class CmsReader {
             }
             return fail(chain, "the signature cannot be verified: " + e.getMessage());
         }
+        // Without a signed signing-certificate attribute another certificate for the same key (or a
+        // key crafted to fit the signature) could be put in as "the signer": that is not intact.
         String certProblem = signingCertificateProblem(si.getSignedAttributes(), signer);
+        if (certProblem != null) {
+            return fail(chain, "the signer's certificate is not bound by the signature: " + certProblem);
+        }
         Optional<Instant> tst = Optional.empty();
-        String tstProblem = null;
+        List<X509Certificate> tsaChain = List.of();
         AttributeTable unsigned = si.getUnsignedAttributes();
         Attribute tsa = unsigned == null ? null : unsigned.get(PKCSObjectIdentifiers.id_aa_signatureTimeStampToken);
         if (tsa != null) {
             try {
-                tst = Optional.of(checkTimeStamp(tsa, si.getSignature()));
+                TimeStampToken token = checkTimeStamp(tsa, si.getSignature());
+                tst = Optional.of(token.getTimeStampInfo().getGenTime().toInstant());
+                Store<X509CertificateHolder> tsaCerts = token.getCertificates();
+                Collection<X509CertificateHolder> named = tsaCerts.getMatches(token.getSID());
+                tsaChain = chain(named.iterator().next(), tsaCerts);
             } catch (Exception e) {
-                tstProblem = "the signature time stamp is broken: " + e.getMessage();
+                return fail(chain, "the signature time stamp is broken: " + e.getMessage());
             }
         }
-        if (tstProblem != null) {
-            return fail(chain, tstProblem);
-        }
-        Optional<SignatureLevel> level = certProblem == null && signingTime.isPresent()
+        Optional<SignatureLevel> level = signingTime.isPresent()
                 ? Optional.of(tst.isPresent() ? SignatureLevel.B_T : SignatureLevel.B_B) : Optional.empty();
-        String note = certProblem != null ? "not a CAdES baseline signature: " + certProblem
-                : signingTime.isEmpty() ? "not a CAdES baseline signature: no signing-time attribute" : null;
-        return new SignatureVerdict(true, chain, signingTime, tst, level, note);
+        String note = signingTime.isEmpty() ? "not a CAdES baseline signature: no signing-time attribute" : null;
+        return new SignatureVerdict(true, chain, signingTime, tst, level, note, tsaChain);
     }
 
     private static SignatureVerdict fail(List<X509Certificate> chain, String problem) {
-        return new SignatureVerdict(false, chain, Optional.empty(), Optional.empty(), Optional.empty(), problem);
+        return new SignatureVerdict(false, chain, Optional.empty(), Optional.empty(), problem);
     }
 
-    private Instant checkTimeStamp(Attribute attr, byte[] signatureValue) throws Exception {
+    /** The token must cover this signature value and be signed by the TSA certificate it names, which must carry the critical timeStamping EKU. */
+    private TimeStampToken checkTimeStamp(Attribute attr, byte[] signatureValue) throws Exception {
         ASN1Encodable value = attr.getAttrValues().getObjectAt(0);
         TimeStampToken token = new TimeStampToken(ContentInfo.getInstance(value));
         var info = token.getTimeStampInfo();
@@ -249,10 +273,9 @@ final class CmsReader {
         if (tsaCerts.isEmpty()) {
             throw new IllegalStateException("the TSA certificate is not in the token");
         }
-        X509CertificateHolder tsaCert = tsaCerts.iterator().next();
-        token.validate(new org.bouncycastle.cms.SignerInformationVerifier(names, finder,
-                new JdkVerifiers(new JcaX509CertificateConverter().getCertificate(tsaCert).getPublicKey(), algorithmNames), digests));
-        return info.getGenTime().toInstant();
+        // Bouncy Castle's validate also requires the TSA certificate's critical timeStamping EKU.
+        token.validate(new org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoVerifierBuilder().build(tsaCerts.iterator().next()));
+        return token;
     }
 
     /** Null when signing-certificate(-v2) is present and names this certificate; otherwise why not. */
@@ -291,14 +314,28 @@ final class CmsReader {
         return Asn1Times.read(a.getAttrValues().getObjectAt(0));
     }
 
+    /** Certificates seen before, by their encoding: the same few chains sign thousands of documents. */
+    private final java.util.Map<X509CertificateHolder, X509Certificate> converted = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private X509Certificate convert(X509CertificateHolder h) throws CertificateException {
+        X509Certificate c = converted.get(h);
+        if (c == null) {
+            if (converted.size() > 1024) {
+                converted.clear();
+            }
+            c = new JcaX509CertificateConverter().getCertificate(h);
+            converted.put(h, c);
+        }
+        return c;
+    }
+
     /** The signer's certificate, then each issuer found among the signature's certificates. */
-    private static List<X509Certificate> chain(X509CertificateHolder signer, Store<X509CertificateHolder> certs)
+    private List<X509Certificate> chain(X509CertificateHolder signer, Store<X509CertificateHolder> certs)
             throws CertificateException {
-        JcaX509CertificateConverter conv = new JcaX509CertificateConverter();
         List<X509Certificate> chain = new ArrayList<>();
         X509CertificateHolder current = signer;
         while (current != null && chain.size() < 10) {
-            chain.add(conv.getCertificate(current));
+            chain.add(convert(current));
             if (current.getSubject().equals(current.getIssuer())) {
                 break;
             }
