@@ -57,6 +57,8 @@ public enum Reason {
 
     /** The form used in files and the command line: {@code format unavailable}. */
     public String label() {
-        return name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ');
+        String s = name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ');
+        // Acronyms stay as people write them: "PIN incorrect", "TSA unavailable".
+        return s.replace("pin ", "PIN ").replace("tsa ", "TSA ");
     }
 }

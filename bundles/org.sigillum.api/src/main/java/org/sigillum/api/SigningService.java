@@ -26,4 +26,11 @@ public interface SigningService {
 
     /** The tokens known to the server and their states. */
     List<TokenStatus> tokens();
+
+    /**
+     * Activates a token with its PIN (a mass-signature card, a key store without a configured
+     * password). The PIN is wiped afterwards, whatever happens; a wrong one is reported once with
+     * {@link Reason#PIN_INCORRECT} and never retried.
+     */
+    void activate(String tokenId, Pin pin) throws SigningException;
 }

@@ -118,6 +118,46 @@ class ServerLifecycleTest {
     }
 
     @Test
+    void aTokenWithoutPasswordWaitsForActivationAndAWrongOneIsReportedOnce() throws Exception {
+        Path home = tmp.resolve("home");
+        start(home);
+        String demo = Files.readString(home.resolve("etc/org.sigillum.token.soft-demo.cfg"));
+        String password = demo.lines().filter(l -> l.startsWith(".password")).findFirst().orElseThrow().split("=", 2)[1].trim();
+        Path staging = tmp.resolve("staging");
+        Files.createDirectories(staging);
+        Files.writeString(staging.resolve("t.cfg"), "id = waiting\npath = pki/demo-signer.p12\n");
+        Files.move(staging.resolve("t.cfg"), home.resolve("etc/org.sigillum.token.soft-waiting.cfg"));
+        Files.writeString(staging.resolve("p.cfg"), "name = waiting\nformat = cades\nlevel = B\ntokens = waiting\n");
+        Files.move(staging.resolve("p.cfg"), home.resolve("etc/org.sigillum.profile-waiting.cfg"));
+        Path doc = Files.writeString(tmp.resolve("w.txt"), "needs a PIN");
+
+        Sigillum.Result r = null;
+        for (int i = 0; i < 50; i++) {
+            r = Sigillum.run(home, "sign", "--profile", "waiting", "--out", tmp.resolve("w").toString(), doc.toString());
+            if (r.err().contains("token needs activation")) {
+                break;
+            }
+            Thread.sleep(200);
+        }
+        assertNotEquals(0, r.exit());
+        assertTrue(r.err().contains("token needs activation"), r.toString());
+
+        Sigillum.Result wrong = Sigillum.runWithInput(home, "not-the-password\n", "token", "activate", "waiting");
+        assertEquals(1, wrong.exit(), wrong.toString());
+        assertTrue(wrong.err().contains("PIN incorrect"), wrong.toString());
+        assertFalse((wrong.out() + wrong.err()).contains("not-the-password"), "a PIN is never echoed back");
+
+        Sigillum.Result ok = Sigillum.runWithInput(home, password + "\n", "token", "activate", "waiting");
+        assertEquals(0, ok.exit(), ok.toString());
+        Sigillum.Result signed = Sigillum.run(home, "sign", "--profile", "waiting", "--out", tmp.resolve("w").toString(), doc.toString());
+        assertEquals(0, signed.exit(), signed.toString());
+        String audit = Files.readString(home.resolve("log/audit.log"));
+        assertFalse(audit.contains(password) || audit.contains("not-the-password"), "the audit log holds no PIN");
+        assertTrue(audit.contains("\"event\":\"token activation\""), audit);
+        assertFalse(Files.readString(log).contains("not-the-password"), "the server log holds no PIN");
+    }
+
+    @Test
     void sigtermStopsCleanlyKillNineIsSurvivedAndARestartIsQuick() throws Exception {
         Path home = tmp.resolve("home");
         start(home);

@@ -38,10 +38,18 @@ final class Sigillum {
     }
 
     static Result run(Path home, String... args) throws IOException, InterruptedException {
+        return runWithInput(home, "", args);
+    }
+
+    /** With {@code input} as standard input (a PIN, say, as a script would pipe it). */
+    static Result runWithInput(Path home, String input, String... args) throws IOException, InterruptedException {
         Path out = Files.createTempFile("sigillum-out", ".txt");
         Path err = Files.createTempFile("sigillum-err", ".txt");
+        Path in = Files.createTempFile("sigillum-in", ".txt");
+        Files.writeString(in, input);
         try {
-            Process p = command(home, args).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            Process p = command(home, args).redirectInput(in.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile())
+                    .start();
             if (!p.waitFor(120, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new AssertionError("sigillum " + String.join(" ", args) + " did not finish in 120 s");
@@ -50,6 +58,7 @@ final class Sigillum {
         } finally {
             Files.deleteIfExists(out);
             Files.deleteIfExists(err);
+            Files.deleteIfExists(in);
         }
     }
 

@@ -37,9 +37,12 @@ final class Commands {
     private final SigningService signing;
     private final VerificationService verification;
 
-    Commands(SigningService signing, VerificationService verification) {
+    private final boolean oneshot;
+
+    Commands(SigningService signing, VerificationService verification, boolean oneshot) {
         this.signing = signing;
         this.verification = verification;
+        this.oneshot = oneshot;
     }
 
     int sign(Session s, List<String> args) throws IOException {
@@ -190,6 +193,39 @@ final class Commands {
             }
         }
         return allValid ? 0 : 1;
+    }
+
+    /** token list | token activate ID: the PIN comes from the client's terminal (no echo) or standard input. */
+    int token(Session s, List<String> args) throws IOException {
+        if (args.size() == 1 && args.get(0).equals("list")) {
+            for (TokenStatus t : signing.tokens()) {
+                s.out(t.id() + "  " + t.mode().name().toLowerCase() + "  " + t.state().name().toLowerCase().replace('_', ' ')
+                        + t.signaturesLeft().stream().mapToObj(n -> "  " + n + " signatures left").findFirst().orElse("")
+                        + t.activeUntil().map(u -> "  active until " + u).orElse("")
+                        + (t.detail().isEmpty() ? "" : "  (" + t.detail() + ")"));
+            }
+            return 0;
+        }
+        if (args.size() == 2 && args.get(0).equals("activate")) {
+            String id = args.get(1);
+            char[] chars = s.askSecret("PIN for token " + id + ": ").toCharArray();
+            try (org.sigillum.api.Pin pin = org.sigillum.api.Pin.of(chars)) {
+                signing.activate(id, pin);
+                s.out("token " + id + " activated");
+                if (oneshot) {
+                    s.err("note: no server was running on this home, so the activation ended with this command;"
+                            + " start one with ./sigillum run and activate there");
+                }
+                return 0;
+            } catch (SigningException e) {
+                s.err("token " + id + ": " + e.reason().label() + ": " + e.getMessage());
+                return 1;
+            } finally {
+                java.util.Arrays.fill(chars, '\0');
+            }
+        }
+        s.err("usage: sigillum token list | sigillum token activate ID");
+        return 2;
     }
 
     int status(Session s) throws IOException {

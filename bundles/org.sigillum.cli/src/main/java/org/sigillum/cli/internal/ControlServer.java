@@ -64,7 +64,7 @@ public class ControlServer {
             @Reference VerificationService verification, @Reference HomeComponent homeComponent) throws IOException {
         this.context = context;
         this.signing = signing;
-        this.commands = new Commands(signing, verification);
+        this.commands = new Commands(signing, verification, Boolean.parseBoolean(context.getProperty("sigillum.oneshot")));
         this.home = homeComponent.home();
         this.socket = home.home().resolve(Protocol.SOCKET);
         Files.createDirectories(socket.getParent());
@@ -257,6 +257,8 @@ public class ControlServer {
                 return commands.verify(s, args);
             case "status":
                 return commands.status(s);
+            case "token":
+                return commands.token(s, args);
             default:
                 s.err("sigillum: unknown command " + command);
                 return 2;

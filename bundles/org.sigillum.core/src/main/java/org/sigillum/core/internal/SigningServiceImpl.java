@@ -468,6 +468,24 @@ public class SigningServiceImpl implements SigningService, VerificationService {
     }
 
     @Override
+    public void activate(String tokenId, Pin pin) throws SigningException {
+        try {
+            SigningToken token = pool.all().stream().filter(t -> t.id().equals(tokenId)).findFirst()
+                    .orElseThrow(() -> new SigningException(Reason.TOKEN_UNAVAILABLE, "no token named '" + tokenId + "'"));
+            Json entry = new Json().put("time", Instant.now().toString()).put("event", "token activation").put("token", tokenId);
+            try {
+                token.activate(pin);
+                writeAudit(entry.put("outcome", "activated"));
+            } catch (SigningException e) {
+                writeAudit(entry.put("outcome", "failed").put("reason", e.reason().label()));
+                throw e;
+            }
+        } finally {
+            pin.destroy();
+        }
+    }
+
+    @Override
     public List<TokenStatus> tokens() {
         return pool.all().stream().map(SigningToken::status)
                 .sorted(java.util.Comparator.comparing(TokenStatus::id)).toList();
