@@ -12,7 +12,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.osgi.framework.BundleContext;
@@ -68,8 +67,8 @@ public class SigningServiceImpl implements SigningService, VerificationService {
 
     private static final System.Logger LOG = System.getLogger(SigningServiceImpl.class.getName());
 
-    private final Map<String, FormatSigner> signers = new ConcurrentHashMap<>();
-    private final Map<String, FormatVerifier> verifiers = new ConcurrentHashMap<>();
+    private final FormatRegistry<FormatSigner> signers = new FormatRegistry<>();
+    private final FormatRegistry<FormatVerifier> verifiers = new FormatRegistry<>();
     private final List<ProfileComponent> profiles = new CopyOnWriteArrayList<>();
     private final List<TimeStampSource> timeStamps = new CopyOnWriteArrayList<>();
     private final List<RevocationSource> revocation = new CopyOnWriteArrayList<>();
@@ -101,37 +100,20 @@ public class SigningServiceImpl implements SigningService, VerificationService {
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     void addSigner(FormatSigner signer, Map<String, Object> props) {
-        String f = format(props);
-        if (f != null) {
-            signers.put(f, signer);
-        }
+        signers.add(signer, props);
     }
 
     void removeSigner(FormatSigner signer, Map<String, Object> props) {
-        String f = format(props);
-        if (f != null) {
-            signers.remove(f, signer);
-        }
+        signers.remove(signer, props);
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     void addVerifier(FormatVerifier verifier, Map<String, Object> props) {
-        String f = format(props);
-        if (f != null) {
-            verifiers.put(f, verifier);
-        }
+        verifiers.add(verifier, props);
     }
 
     void removeVerifier(FormatVerifier verifier, Map<String, Object> props) {
-        String f = format(props);
-        if (f != null) {
-            verifiers.remove(f, verifier);
-        }
-    }
-
-    private static String format(Map<String, Object> props) {
-        Object f = props.get(FormatSigner.FORMAT_PROPERTY);
-        return f == null ? null : f.toString().trim().toLowerCase(java.util.Locale.ROOT);
+        verifiers.remove(verifier, props);
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
@@ -403,7 +385,7 @@ public class SigningServiceImpl implements SigningService, VerificationService {
     @Override
     public List<SignatureCheck> verify(Document signed, Optional<Content> detachedData) throws SigningException {
         FormatVerifier verifier = null;
-        for (FormatVerifier v : verifiers.values()) {
+        for (FormatVerifier v : verifiers.serving()) {
             if (v.accepts(signed)) {
                 verifier = v;
                 break;
@@ -411,7 +393,7 @@ public class SigningServiceImpl implements SigningService, VerificationService {
         }
         if (verifier == null) {
             throw new SigningException(Reason.FORMAT_UNAVAILABLE,
-                    "no installed format understands " + signed.name() + " (installed: " + verifiers.keySet() + ")");
+                    "no installed format understands " + signed.name() + " (installed: " + verifiers.formats() + ")");
         }
         List<SignatureCheck> checks = new ArrayList<>();
         Path anchors = verifyAnchors;
@@ -448,7 +430,7 @@ public class SigningServiceImpl implements SigningService, VerificationService {
                 continue;
             }
             List<String> problems = new ArrayList<>();
-            if (!signers.containsKey(p.format())) {
+            if (signers.get(p.format()) == null) {
                 problems.add("format " + p.format() + " unavailable");
             }
             boolean anyToken = false;

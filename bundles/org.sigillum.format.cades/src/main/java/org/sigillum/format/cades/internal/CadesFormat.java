@@ -246,25 +246,6 @@ public class CadesFormat implements FormatSigner, FormatVerifier {
         return reader.verify(signed, detachedData);
     }
 
-    /** The document's bytes streamed into the CMS generator, never loaded whole for a detached signature. */
-    private record StreamedContent(Content content) implements CMSTypedData {
-        @Override
-        public ASN1ObjectIdentifier getContentType() {
-            return CMSObjectIdentifiers.data;
-        }
-
-        @Override
-        public void write(OutputStream out) throws IOException {
-            try (InputStream in = content.openStream()) {
-                in.transferTo(out);
-            }
-        }
-
-        @Override
-        public Object getContent() {
-            return content;
-        }
-    }
 
     /** Carries a token's SigningException through Bouncy Castle's ContentSigner, which cannot throw it. */
     static final class TokenFailure extends RuntimeException {

@@ -109,7 +109,7 @@ final class CmsReader {
             }
             try {
                 java.util.Map<String, byte[]> known = knownDigests(cms, detachedData.get());
-                cms = known != null ? new CMSSignedData(known, raw) : new CMSSignedData(new External(detachedData.get()), raw);
+                cms = known != null ? new CMSSignedData(known, raw) : new CMSSignedData(new StreamedContent(detachedData.get()), raw);
             } catch (CMSException e) {
                 throw new SigningException(Reason.BAD_INPUT, signed.name() + " is not a readable CMS signature: " + e.getMessage(), e);
             }
@@ -349,25 +349,5 @@ final class CmsReader {
             current = next;
         }
         return chain;
-    }
-
-    /** Detached data, streamed into the digest each time a signer is checked. */
-    private record External(Content content) implements CMSTypedData {
-        @Override
-        public ASN1ObjectIdentifier getContentType() {
-            return CMSObjectIdentifiers.data;
-        }
-
-        @Override
-        public void write(OutputStream out) throws IOException {
-            try (InputStream in = content.openStream()) {
-                in.transferTo(out);
-            }
-        }
-
-        @Override
-        public Object getContent() {
-            return content;
-        }
     }
 }
