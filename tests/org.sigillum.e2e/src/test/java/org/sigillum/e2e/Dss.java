@@ -30,9 +30,11 @@ final class Dss {
     record Verdict(String indication, String subIndication, String format, List<String> errors) {
     }
 
-    static Verdict validate(Path signature, Path detachedData, Path trustAnchorPem) throws Exception {
+    static Verdict validate(Path signature, Path detachedData, Path... trustAnchorPems) throws Exception {
         CommonTrustedCertificateSource trusted = new CommonTrustedCertificateSource();
-        trusted.addCertificate(DSSUtils.loadCertificate(Files.readAllBytes(trustAnchorPem)));
+        for (Path pem : trustAnchorPems) {
+            trusted.addCertificate(DSSUtils.loadCertificate(Files.readAllBytes(pem)));
+        }
         CommonCertificateVerifier verifier = new CommonCertificateVerifier();
         verifier.setTrustedCertSources(trusted);
         SignedDocumentValidator validator = SignedDocumentValidator.fromDocument(new FileDocument(signature.toFile()));

@@ -25,7 +25,7 @@ import java.util.stream.Stream;
 final class RuntimeHome {
 
     /** Plug-ins a new home gets; the rest of a site's choice goes into deploy/ by hand. */
-    static final List<String> DEFAULT_PLUGINS = List.of("org.sigillum.token.soft", "org.sigillum.format.cades");
+    static final List<String> DEFAULT_PLUGINS = List.of("org.sigillum.token.soft", "org.sigillum.format.cades", "org.sigillum.tsp");
 
     private final Path home;
 

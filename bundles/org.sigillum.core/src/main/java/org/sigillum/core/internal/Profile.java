@@ -17,7 +17,7 @@ import org.sigillum.api.SigningOverrides;
 /** A profile's configuration, parsed and checked once when the configuration arrives. */
 record Profile(String name, String format, SignatureLevel level, List<String> tokens, DigestAlgorithm digest,
         Padding padding, Packaging packaging, Set<String> allowedOverrides, String trustAnchors,
-        Map<String, String> options) {
+        Map<String, String> options, List<String> tsas) {
 
     static final Set<String> OVERRIDES = Set.of("format", "level", "token", "digest", "padding", "packaging");
 
@@ -41,7 +41,7 @@ record Profile(String name, String format, SignatureLevel level, List<String> to
                         e -> String.valueOf(e.getValue())));
         return new Profile(name, config.format().trim().toLowerCase(Locale.ROOT), SignatureLevel.parse(config.level()),
                 tokens, DigestAlgorithm.parse(config.digest()), Padding.parse(config.padding()),
-                Packaging.parse(config.packaging()), Set.copyOf(allowed), config.trustAnchors(), options);
+                Packaging.parse(config.packaging()), Set.copyOf(allowed), config.trustAnchors(), options, list(config.tsas()));
     }
 
     /** A list attribute: FileInstall's .cfg files give one string, so commas separate the items. */
@@ -69,7 +69,7 @@ record Profile(String name, String format, SignatureLevel level, List<String> to
             }
             t = List.of(o.token());
         }
-        return new Profile(name, f, l, t, d, p, k, allowedOverrides, trustAnchors, options);
+        return new Profile(name, f, l, t, d, p, k, allowedOverrides, trustAnchors, options, tsas);
     }
 
     private <T> T pick(String what, T requested, T configured) throws SigningException {

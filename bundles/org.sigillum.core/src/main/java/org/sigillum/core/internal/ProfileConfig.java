@@ -31,6 +31,9 @@ public @interface ProfileConfig {
     @AttributeDefinition(description = "What a request may override: format, level, token, digest, padding, packaging.")
     String[] allowedOverrides() default { "level", "token", "digest", "padding", "packaging" };
 
+    @AttributeDefinition(required = false, description = "Time-stamp authorities for level T and above, in the order to try them (their names).")
+    String[] tsas() default {};
+
     @AttributeDefinition(description = "Trust anchors for the post-signing check: a PEM file or a folder of PEM files, relative to the runtime home.")
     String trustAnchors() default "pki";
 }

@@ -70,7 +70,7 @@ public class SigningServiceImpl implements SigningService, VerificationService {
     private final FormatRegistry<FormatSigner> signers = new FormatRegistry<>();
     private final FormatRegistry<FormatVerifier> verifiers = new FormatRegistry<>();
     private final List<ProfileComponent> profiles = new CopyOnWriteArrayList<>();
-    private final List<TimeStampSource> timeStamps = new CopyOnWriteArrayList<>();
+    private final Map<String, TimeStampSource> timeStamps = new java.util.concurrent.ConcurrentHashMap<>();
     private final List<RevocationSource> revocation = new CopyOnWriteArrayList<>();
     private final List<Archive> archives = new CopyOnWriteArrayList<>();
     private final TokenPool pool = new TokenPool();
@@ -138,12 +138,12 @@ public class SigningServiceImpl implements SigningService, VerificationService {
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
-    void addTimeStampSource(TimeStampSource source) {
-        timeStamps.add(source);
+    void addTimeStampSource(TimeStampSource source, Map<String, Object> props) {
+        timeStamps.put(String.valueOf(props.getOrDefault("name", props.get("service.pid"))), source);
     }
 
-    void removeTimeStampSource(TimeStampSource source) {
-        timeStamps.remove(source);
+    void removeTimeStampSource(TimeStampSource source, Map<String, Object> props) {
+        timeStamps.remove(String.valueOf(props.getOrDefault("name", props.get("service.pid"))), source);
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
@@ -239,7 +239,8 @@ public class SigningServiceImpl implements SigningService, VerificationService {
                         profile.digest(), profile.padding());
                 Creator creator = new Creator(token, chain, algorithm, request.pin());
                 SignatureContext ctx = new SignatureContext(params, creator,
-                        timeStamps.stream().findFirst(), revocation.stream().findFirst());
+                        Optional.of(new FailoverTimeStamps(profile.name(), profile.tsas(), timeStamps)),
+                        revocation.stream().findFirst());
                 FormatOutput out = signer.sign(document, ctx);
                 check(profile, verifier, prepared.checkContent(), out, chain, signingTime);
                 Optional<ArchiveReceipt> receipt = enterArchive(document.name(), sha256, out);

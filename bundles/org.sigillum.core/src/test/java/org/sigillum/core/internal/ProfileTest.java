@@ -70,6 +70,11 @@ class ProfileTest {
             public String trustAnchors() {
                 return "pki";
             }
+
+            @Override
+            public String[] tsas() {
+                return new String[] { "tsa-1, tsa-2" };
+            }
         };
     }
 
@@ -79,6 +84,7 @@ class ProfileTest {
         assertEquals(List.of("card-1", "card-2"), p.tokens());
         assertEquals("cades", p.format());
         assertEquals(Map.of("page", "last"), p.options());
+        assertEquals(List.of("tsa-1", "tsa-2"), p.tsas());
     }
 
     @Test

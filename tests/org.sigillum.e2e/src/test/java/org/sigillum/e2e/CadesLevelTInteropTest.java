@@ -1,0 +1,163 @@
+package org.sigillum.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.sun.net.httpserver.HttpServer;
+
+/**
+ * CAdES-B-T with time stamps from an independent TSA ({@code openssl ts -reply} behind an HTTP
+ * server this test starts), configured the way a site does it (a .cfg per authority, a profile
+ * listing it), judged by EU DSS as CAdES-BASELINE-T. With the TSA gone, signing at level T fails
+ * as retryable and writes nothing.
+ */
+class CadesLevelTInteropTest {
+
+    @TempDir
+    static Path tmp;
+    static Path home;
+    static Path tsaDir;
+    static HttpServer http;
+
+    @BeforeAll
+    static void tsaAndProfile() throws Exception {
+        home = tmp.resolve("home");
+        tsaDir = Files.createDirectories(tmp.resolve("tsa"));
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "root.key", "-out", "root.pem", "-days", "30",
+                "-subj", "/CN=E2E TSA Root", "-addext", "basicConstraints=critical,CA:true", "-addext", "keyUsage=critical,keyCertSign");
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "tsa.key", "-out", "tsa.csr", "-subj", "/CN=E2E TSA");
+        Files.writeString(tsaDir.resolve("tsa.ext"), "extendedKeyUsage=critical,timeStamping\nkeyUsage=critical,digitalSignature\n");
+        openssl("x509", "-req", "-in", "tsa.csr", "-CA", "root.pem", "-CAkey", "root.key", "-CAcreateserial", "-out", "tsa.pem",
+                "-days", "30", "-extfile", "tsa.ext");
+        Files.writeString(tsaDir.resolve("serial"), "01\n");
+        Files.writeString(tsaDir.resolve("tsa.cnf"), """
+                [ tsa ]
+                default_tsa = t
+                [ t ]
+                dir = %s
+                serial = $dir/serial
+                signer_cert = $dir/tsa.pem
+                certs = $dir/tsa.pem
+                signer_key = $dir/tsa.key
+                signer_digest = sha256
+                default_policy = 1.2.3.4.1
+                digests = sha256, sha384, sha512
+                accuracy = secs:1
+                ess_cert_id_alg = sha256
+                """.formatted(tsaDir));
+
+        // A new home, then what a site adds for time stamps: the TSA's root, the authority, a profile.
+        Sigillum.Result init = Sigillum.run(home, "status");
+        assertEquals(0, init.exit(), init.toString());
+        Files.copy(tsaDir.resolve("root.pem"), home.resolve("pki/e2e-tsa-root.pem"));
+        startTsa();
+        Files.writeString(home.resolve("etc/org.sigillum.profile-cades-t.cfg"), """
+                name = cades-t
+                format = cades
+                level = T
+                tokens = demo
+                tsas = openssl
+                """);
+    }
+
+    /** openssl ts -reply behind HTTP on a free port, and the authority's .cfg pointing at it. */
+    static void startTsa() throws Exception {
+        http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        http.createContext("/tsa", ex -> {
+            byte[] answer;
+            synchronized (CadesLevelTInteropTest.class) {
+                try {
+                    Files.write(tsaDir.resolve("q.tsq"), ex.getRequestBody().readAllBytes());
+                    Files.deleteIfExists(tsaDir.resolve("r.tsr"));
+                    openssl("ts", "-reply", "-config", "tsa.cnf", "-queryfile", "q.tsq", "-out", "r.tsr");
+                    answer = Files.readAllBytes(tsaDir.resolve("r.tsr"));
+                } catch (Exception e) {
+                    ex.sendResponseHeaders(500, -1);
+                    ex.close();
+                    return;
+                }
+            }
+            ex.getResponseHeaders().add("Content-Type", "application/timestamp-reply");
+            ex.sendResponseHeaders(200, answer.length);
+            ex.getResponseBody().write(answer);
+            ex.close();
+        });
+        http.start();
+        Path staged = tmp.resolve("tsp.cfg");
+        Files.writeString(staged, """
+                name = openssl
+                url = http://127.0.0.1:%d/tsa
+                trustAnchors = pki
+                timeoutMillis = 5000
+                coolDownSeconds = 1
+                """.formatted(http.getAddress().getPort()));
+        Files.move(staged, home.resolve("etc/org.sigillum.tsp-openssl.cfg"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (http != null) {
+            http.stop(0);
+        }
+    }
+
+    private static void openssl(String... args) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(List.of("openssl"));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).directory(tsaDir.toFile()).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, "openssl " + String.join(" ", args));
+    }
+
+    @Test
+    void levelTSignaturesAreCadesBaselineTInEuDssAndTimeStampedInOurVerify() throws Exception {
+        Path doc = Files.writeString(tmp.resolve("order.txt"), "Bestellung 4711");
+        Path out = tmp.resolve("out");
+        Sigillum.Result r = Sigillum.run(home, "sign", "--profile", "cades-t", "--out", out.toString(), doc.toString());
+        assertEquals(0, r.exit(), r.toString());
+        assertTrue(r.out().contains("B-T"), r.toString());
+        Path sig = out.resolve("order.txt.p7s");
+
+        Dss.Verdict v = Dss.validate(sig, doc, home.resolve("pki/demo-root.pem"), tsaDir.resolve("root.pem"));
+        assertEquals("TOTAL_PASSED", v.indication(), v.toString());
+        assertEquals("CAdES-BASELINE-T", v.format(), v.toString());
+
+        Sigillum.Result verify = Sigillum.run(home, "verify", sig.toString(), "--data", doc.toString());
+        assertEquals(0, verify.exit(), verify.toString());
+        assertTrue(verify.out().contains("B-T") && verify.out().contains("time-stamped"), verify.toString());
+
+        Path changed = Files.writeString(tmp.resolve("order-changed.txt"), "Bestellung 4712");
+        assertEquals("TOTAL_FAILED", Dss.validate(sig, changed, home.resolve("pki/demo-root.pem"), tsaDir.resolve("root.pem"))
+                .indication());
+    }
+
+    @Test
+    void withoutItsTsaLevelTFailsRetryablyAndWritesNothingThenSignsWhenItIsBack() throws Exception {
+        Path doc = Files.writeString(tmp.resolve("later.txt"), "sign me when the TSA is back");
+        Path out = tmp.resolve("out-down");
+        http.stop(0);
+        Sigillum.Result r = Sigillum.run(home, "sign", "--profile", "cades-t", "--out", out.toString(), doc.toString());
+        assertNotEquals(0, r.exit(), r.toString());
+        assertTrue(r.err().contains("TSA unavailable"), r.toString());
+        assertFalse(Files.exists(out.resolve("later.txt.p7s")), "nothing is released at level T without a time stamp");
+
+        startTsa();
+        Sigillum.Result again = Sigillum.run(home, "sign", "--profile", "cades-t", "--out", out.toString(), doc.toString());
+        assertEquals(0, again.exit(), again.toString());
+        assertTrue(Files.isRegularFile(out.resolve("later.txt.p7s")));
+    }
+}
