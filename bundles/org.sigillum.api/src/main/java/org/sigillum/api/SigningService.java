@@ -24,6 +24,13 @@ public interface SigningService {
     /** The configured profiles and whether each can sign now. */
     List<ProfileStatus> profiles();
 
+    /**
+     * A time stamp over a digest from the named authority, or when {@code authority} is null from
+     * the built-in one if installed, else the first configured by name. For channels that stamp
+     * files without signing them.
+     */
+    TimeStamp timeStamp(String authority, DigestAlgorithm digest, byte[] messageImprint) throws SigningException;
+
     /** The tokens known to the server and their states. */
     List<TokenStatus> tokens();
 

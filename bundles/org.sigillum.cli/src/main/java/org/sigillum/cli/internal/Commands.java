@@ -195,6 +195,55 @@ final class Commands {
         return allValid ? 0 : 1;
     }
 
+    /** timestamp FILE --out FILE.tsr [--tsa NAME]: an RFC 3161 response over the file's SHA-256, as openssl ts writes it. */
+    int timestamp(Session s, List<String> args) throws IOException {
+        Path file = null;
+        Path out = null;
+        String tsa = null;
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            if (a.equals("--out") && i + 1 < args.size()) {
+                out = s.path(args.get(++i));
+            } else if (a.equals("--tsa") && i + 1 < args.size()) {
+                tsa = args.get(++i);
+            } else if (!a.startsWith("--") && file == null) {
+                file = s.path(a);
+            } else {
+                file = null;
+                break;
+            }
+        }
+        if (file == null || out == null) {
+            s.err("usage: sigillum timestamp FILE --out FILE.tsr [--tsa NAME]");
+            return 2;
+        }
+        if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+            s.err(file + ": not a readable file");
+            return 2;
+        }
+        byte[] digest;
+        try (var in = Files.newInputStream(file)) {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[256 * 1024];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                md.update(buf, 0, n);
+            }
+            digest = md.digest();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        try {
+            org.sigillum.api.TimeStamp ts = signing.timeStamp(tsa, DigestAlgorithm.SHA256, digest);
+            writeAtomically(Content.of(TimeStampReply.granted(ts.encoded())), out);
+            s.out("time-stamped " + file.getFileName() + " -> " + out + " (" + ts.authority() + ", " + ts.genTime() + ")");
+            return 0;
+        } catch (SigningException e) {
+            s.err(file.getFileName() + ": " + e.reason().label() + ": " + e.getMessage());
+            return 1;
+        }
+    }
+
     /** token list | token activate ID: the PIN comes from the client's terminal (no echo) or standard input. */
     int token(Session s, List<String> args) throws IOException {
         if (args.size() == 1 && args.get(0).equals("list")) {

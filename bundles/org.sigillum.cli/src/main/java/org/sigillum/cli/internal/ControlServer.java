@@ -259,6 +259,8 @@ public class ControlServer {
                 return commands.status(s);
             case "token":
                 return commands.token(s, args);
+            case "timestamp":
+                return commands.timestamp(s, args);
             default:
                 s.err("sigillum: unknown command " + command);
                 return 2;

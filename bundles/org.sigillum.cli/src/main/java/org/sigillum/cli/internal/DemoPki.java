@@ -65,6 +65,23 @@ final class DemoPki {
         return new Issued(kp, sign(b, ca.keys()));
     }
 
+    /** A time-stamping certificate: digitalSignature and the critical timeStamping EKU RFC 3161 requires. */
+    Issued timeStampAuthority(Issued ca) throws GeneralSecurityException, IOException {
+        KeyPair kp = rsa(2048);
+        Instant now = Instant.now();
+        JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
+        X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(ca.certificate(), serial(),
+                Date.from(now.minus(Duration.ofHours(1))), Date.from(now.plus(Duration.ofDays(3 * 365))),
+                new X500Name("CN=Sigillum DEMO TSA,O=Sigillum DEMO (not for production)"), kp.getPublic())
+                .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
+                .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
+                .addExtension(Extension.extendedKeyUsage, true,
+                        new org.bouncycastle.asn1.x509.ExtendedKeyUsage(org.bouncycastle.asn1.x509.KeyPurposeId.id_kp_timeStamping))
+                .addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(kp.getPublic()))
+                .addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(ca.certificate()));
+        return new Issued(kp, sign(b, ca.keys()));
+    }
+
     void writePkcs12(Issued signer, Issued ca, char[] password, OutputStream out) throws GeneralSecurityException, IOException {
         KeyStore ks = KeyStore.getInstance("PKCS12");
         ks.load(null, null);

@@ -25,7 +25,8 @@ import java.util.stream.Stream;
 final class RuntimeHome {
 
     /** Plug-ins a new home gets; the rest of a site's choice goes into deploy/ by hand. */
-    static final List<String> DEFAULT_PLUGINS = List.of("org.sigillum.token.soft", "org.sigillum.format.cades", "org.sigillum.tsp");
+    static final List<String> DEFAULT_PLUGINS = List.of("org.sigillum.token.soft", "org.sigillum.format.cades", "org.sigillum.tsp",
+            "org.sigillum.tsa");
 
     private final Path home;
 
@@ -59,7 +60,7 @@ final class RuntimeHome {
 
     /** Creates what a new home needs; returns true when it did. Never overwrites existing files. */
     boolean initialise(Optional<Path> available) throws IOException, GeneralSecurityException {
-        for (String d : List.of("etc", "deploy", "pki", "log", "run", "hotfolder")) {
+        for (String d : List.of("etc", "deploy", "pki", "pki/certs", "log", "run", "hotfolder", "tsa")) {
             Files.createDirectories(home.resolve(d));
         }
         if (!isNew()) {
@@ -69,10 +70,23 @@ final class RuntimeHome {
         Path p12 = pki().resolve("demo-signer.p12");
         Path rootPem = pki().resolve("demo-root.pem");
         String password = null;
+        String tsaPassword = null;
         if (!Files.exists(p12)) {
             DemoPki pki = new DemoPki();
             DemoPki.Issued root = pki.root();
             DemoPki.Issued signer = pki.signer(root, "Sigillum DEMO Signer", Duration.ofDays(3 * 365));
+            DemoPki.Issued tsa = pki.timeStampAuthority(root);
+            tsaPassword = pki.password();
+            char[] tpw = tsaPassword.toCharArray();
+            Path tsaTmp = privateFile(run().resolve("demo-tsa.p12.tmp"));
+            try (OutputStream out = Files.newOutputStream(tsaTmp, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+                pki.writePkcs12(tsa, root, tpw, out);
+            } finally {
+                Arrays.fill(tpw, '\0');
+            }
+            move(tsaTmp, pki().resolve("demo-tsa.p12"));
+            // Not in pki/ itself: every PEM there is a trust anchor, and the TSA must chain to the root.
+            write(pki().resolve("certs/demo-tsa.pem"), DemoPki.pem(tsa.certificate()));
             password = pki.password();
             char[] pw = password.toCharArray();
             Path tmp = privateFile(run().resolve("demo-signer.p12.tmp"));
@@ -94,12 +108,29 @@ final class RuntimeHome {
                     .password = %s
                     """.formatted(password));
         }
+        if (tsaPassword != null) {
+            writePrivate(etc().resolve("org.sigillum.token.soft-demo-tsa.cfg"), """
+                    # The DEMO time-stamp authority's key (a software token).
+                    id = demo-tsa
+                    path = pki/demo-tsa.p12
+                    .password = %s
+                    """.formatted(tsaPassword));
+            writeIfAbsent(etc().resolve("org.sigillum.tsa.cfg"), """
+                    # The built-in RFC 3161 time-stamp authority, with the DEMO TSA key.
+                    token = demo-tsa
+                    # A policy OID under 2.25 (UUID-based): replace it with your own for production.
+                    policy = 2.25.329800735698586629295641978511506172918
+                    accuracyMillis = 1000
+                    serialFile = tsa/serial
+                    """);
+        }
         writeIfAbsent(etc().resolve("org.sigillum.profile-cades.cfg"), """
-                # CAdES-B-B detached signatures (.p7s) with the DEMO key.
+                # CAdES-B-B detached signatures (.p7s) with the DEMO key; --level T stamps with the built-in TSA.
                 name = cades
                 format = cades
                 level = B
                 tokens = demo
+                tsas = builtin
                 digest = SHA-256
                 padding = PKCS1
                 packaging = detached

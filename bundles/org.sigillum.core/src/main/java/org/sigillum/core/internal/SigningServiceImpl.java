@@ -451,6 +451,14 @@ public class SigningServiceImpl implements SigningService, VerificationService {
     }
 
     @Override
+    public org.sigillum.api.TimeStamp timeStamp(String authority, DigestAlgorithm digest, byte[] messageImprint)
+            throws SigningException {
+        List<String> order = authority != null ? List.of(authority)
+                : timeStamps.containsKey("builtin") ? List.of("builtin") : List.of();
+        return new FailoverTimeStamps("(time stamp)", order, timeStamps).timeStamp(digest, messageImprint);
+    }
+
+    @Override
     public void activate(String tokenId, Pin pin) throws SigningException {
         try {
             SigningToken token = pool.all().stream().filter(t -> t.id().equals(tokenId)).findFirst()
