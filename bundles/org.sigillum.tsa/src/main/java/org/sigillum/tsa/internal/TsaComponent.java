@@ -58,11 +58,19 @@ public class TsaComponent implements TimeStampSource {
         tokens.remove(token);
     }
 
-    /** The engine with the configured token, or null while that token is not installed. */
+    private volatile TsaEngine engine;
+
+    /** The engine with the configured token (kept while that token stays), or null while it is not installed. */
     TsaEngine engine() {
+        TsaEngine e = engine;
+        if (e != null && tokens.contains(e.token())) {
+            return e;
+        }
         for (SigningToken t : tokens) {
             if (t.id().equals(config.token())) {
-                return new TsaEngine(t, config.policy(), config.accuracyMillis(), serials);
+                e = new TsaEngine(t, config.policy(), config.accuracyMillis(), serials);
+                engine = e;
+                return e;
             }
         }
         return null;

@@ -59,6 +59,10 @@ final class TsaEngine {
         }
     }
 
+    SigningToken token() {
+        return token;
+    }
+
     byte[] respond(byte[] der) {
         TimeStampRequest request;
         try {
