@@ -35,6 +35,14 @@ class BuiltinTsaTest {
         assertNotEquals(0, Sigillum.openssl("ts", "-verify", "-in", tsr.toString(), "-data", other.toString(), "-CAfile",
                 root.toString(), "-untrusted", tsaCert.toString()));
 
+        Sigillum.Result mine = Sigillum.run(home, "verify", tsr.toString(), "--data", doc.toString());
+        assertEquals(0, mine.exit(), mine.toString());
+        assertTrue(mine.out().startsWith("signature 1: valid,") && mine.out().contains("DEMO TSA")
+                && mine.out().contains("time-stamped"), mine.toString());
+        Sigillum.Result wrong = Sigillum.run(home, "verify", tsr.toString(), "--data", other.toString());
+        assertEquals(1, wrong.exit(), wrong.toString());
+        assertTrue(wrong.out().contains("covers other data"), wrong.toString());
+
         Path out = tmp.resolve("out");
         Sigillum.Result t = Sigillum.run(home, "sign", "--profile", "cades", "--level", "T", "--out", out.toString(), doc.toString());
         assertEquals(0, t.exit(), t.toString());

@@ -181,7 +181,9 @@ final class Commands {
         for (SignatureCheck c : checks) {
             n++;
             String signer = c.verdict().signer().map(x -> x.getSubjectX500Principal().getName()).orElse("unknown signer");
-            String level = c.verdict().level().map(SignatureLevel::toString).orElse("no baseline level");
+            boolean timeStampOnly = !c.verdict().chain().isEmpty() && c.verdict().chain().equals(c.verdict().timeStampChain());
+            String level = c.verdict().level().map(SignatureLevel::toString)
+                    .orElse(timeStampOnly ? "RFC 3161 time stamp" : "no baseline level");
             if (c.valid()) {
                 String note = c.verdict().problem() == null ? "" : "; " + c.verdict().problem();
                 s.out("signature " + n + ": valid, " + signer + ", " + level

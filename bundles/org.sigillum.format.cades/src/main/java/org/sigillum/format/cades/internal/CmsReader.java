@@ -89,10 +89,11 @@ final class CmsReader {
 
     private static final int MAX_SIGNATURE_FILE = 64 * 1024 * 1024;
 
-    /** DER SEQUENCE with a long or short length, or PEM armour. */
+    /** A DER ContentInfo (SEQUENCE whose first element is the content-type OID), or PEM armour. */
     static boolean looksLikeCms(byte[] head) {
-        if (head.length >= 2 && head[0] == 0x30) {
-            return true;
+        if (head.length >= 4 && head[0] == 0x30) {
+            int off = (head[1] & 0x80) == 0 ? 2 : 2 + (head[1] & 0x7f);
+            return off < head.length && head[off] == 0x06;
         }
         String s = new String(head, StandardCharsets.US_ASCII);
         return s.startsWith("-----BEGIN PKCS7") || s.startsWith("-----BEGIN CMS");
