@@ -146,6 +146,52 @@ class CadesLevelTInteropTest {
     }
 
     @Test
+    void aRefusedAndASlowAuthorityAreSkippedForTheThird() throws Exception {
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            closed = s.getLocalPort();
+        }
+        HttpServer slow = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        slow.createContext("/tsa", ex -> {
+            try {
+                Thread.sleep(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            ex.sendResponseHeaders(500, -1);
+            ex.close();
+        });
+        slow.start();
+        try {
+            Files.writeString(tmp.resolve("down.cfg"), "name = down\nurl = http://127.0.0.1:" + closed + "/tsa\ntimeoutMillis = 1000\n");
+            Files.move(tmp.resolve("down.cfg"), home.resolve("etc/org.sigillum.tsp-down.cfg"));
+            Files.writeString(tmp.resolve("slow.cfg"), "name = slow\nurl = http://127.0.0.1:" + slow.getAddress().getPort()
+                    + "/tsa\ntimeoutMillis = 500\n");
+            Files.move(tmp.resolve("slow.cfg"), home.resolve("etc/org.sigillum.tsp-slow.cfg"));
+            Files.writeString(tmp.resolve("fo.cfg"), "name = failover\nformat = cades\nlevel = T\ntokens = demo\ntsas = down, slow, openssl\n");
+            Files.move(tmp.resolve("fo.cfg"), home.resolve("etc/org.sigillum.profile-failover.cfg"));
+
+            Path doc = Files.writeString(tmp.resolve("fo.txt"), "three authorities, one answers");
+            Path out = tmp.resolve("out-fo");
+            Sigillum.Result r = Sigillum.run(home, "sign", "--profile", "failover", "--out", out.toString(), doc.toString());
+            assertEquals(0, r.exit(), r.toString());
+            var cms = new org.bouncycastle.cms.CMSSignedData(new org.bouncycastle.cms.CMSProcessableByteArray(Files.readAllBytes(doc)),
+                    Files.readAllBytes(out.resolve("fo.txt.p7s")));
+            var si = cms.getSignerInfos().getSigners().iterator().next();
+            var tst = new org.bouncycastle.tsp.TimeStampToken(org.bouncycastle.asn1.cms.ContentInfo.getInstance(si.getUnsignedAttributes()
+                    .get(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.id_aa_signatureTimeStampToken).getAttrValues().getObjectAt(0)));
+            @SuppressWarnings("unchecked")
+            var tsaCert = (org.bouncycastle.cert.X509CertificateHolder) tst.getCertificates().getMatches(tst.getSID()).iterator().next();
+            assertEquals("CN=E2E TSA", tsaCert.getSubject().toString(), "the stamp comes from the third authority");
+            assertEquals("TOTAL_PASSED", Dss.validate(out.resolve("fo.txt.p7s"), doc, home.resolve("pki/demo-root.pem"),
+                    tsaDir.resolve("root.pem")).indication());
+        } finally {
+            slow.stop(0);
+            Files.deleteIfExists(home.resolve("etc/org.sigillum.profile-failover.cfg"));
+        }
+    }
+
+    @Test
     void withoutItsTsaLevelTFailsRetryablyAndWritesNothingThenSignsWhenItIsBack() throws Exception {
         Path doc = Files.writeString(tmp.resolve("later.txt"), "sign me when the TSA is back");
         Path out = tmp.resolve("out-down");
