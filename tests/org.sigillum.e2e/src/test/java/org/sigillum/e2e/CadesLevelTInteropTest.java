@@ -9,8 +9,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,29 +34,8 @@ class CadesLevelTInteropTest {
     @BeforeAll
     static void tsaAndProfile() throws Exception {
         home = tmp.resolve("home");
-        tsaDir = Files.createDirectories(tmp.resolve("tsa"));
-        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "root.key", "-out", "root.pem", "-days", "30",
-                "-subj", "/CN=E2E TSA Root", "-addext", "basicConstraints=critical,CA:true", "-addext", "keyUsage=critical,keyCertSign");
-        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "tsa.key", "-out", "tsa.csr", "-subj", "/CN=E2E TSA");
-        Files.writeString(tsaDir.resolve("tsa.ext"), "extendedKeyUsage=critical,timeStamping\nkeyUsage=critical,digitalSignature\n");
-        openssl("x509", "-req", "-in", "tsa.csr", "-CA", "root.pem", "-CAkey", "root.key", "-CAcreateserial", "-out", "tsa.pem",
-                "-days", "30", "-extfile", "tsa.ext");
-        Files.writeString(tsaDir.resolve("serial"), "01\n");
-        Files.writeString(tsaDir.resolve("tsa.cnf"), """
-                [ tsa ]
-                default_tsa = t
-                [ t ]
-                dir = %s
-                serial = $dir/serial
-                signer_cert = $dir/tsa.pem
-                certs = $dir/tsa.pem
-                signer_key = $dir/tsa.key
-                signer_digest = sha256
-                default_policy = 1.2.3.4.1
-                digests = sha256, sha384, sha512
-                accuracy = secs:1
-                ess_cert_id_alg = sha256
-                """.formatted(tsaDir));
+        tsaDir = tmp.resolve("tsa");
+        OpensslTsa.create(tsaDir, "E2E TSA");
 
         // A new home, then what a site adds for time stamps: the TSA's root, the authority, a profile.
         Sigillum.Result init = Sigillum.run(home, "status");
@@ -116,11 +93,7 @@ class CadesLevelTInteropTest {
     }
 
     private static void openssl(String... args) throws Exception {
-        List<String> cmd = new java.util.ArrayList<>(List.of("openssl"));
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).directory(tsaDir.toFile()).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, "openssl " + String.join(" ", args));
+        OpensslTsa.run(tsaDir, args);
     }
 
     @Test

@@ -136,28 +136,7 @@ class TsaBenchmark {
     }
 
     private Path opensslTsa() throws Exception {
-        Path dir = Files.createDirectories(tmp.resolve("openssl"));
-        exec(dir, "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "root.key", "-out", "root.pem", "-days", "3",
-                "-subj", "/CN=Bench Root", "-addext", "basicConstraints=critical,CA:true");
-        exec(dir, "openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "tsa.key", "-out", "tsa.csr", "-subj", "/CN=Bench TSA");
-        Files.writeString(dir.resolve("ext"), "extendedKeyUsage=critical,timeStamping\n");
-        exec(dir, "openssl", "x509", "-req", "-in", "tsa.csr", "-CA", "root.pem", "-CAkey", "root.key", "-CAcreateserial", "-out",
-                "tsa.pem", "-days", "3", "-extfile", "ext");
-        Files.writeString(dir.resolve("serial"), "01\n");
-        Files.writeString(dir.resolve("tsa.cnf"), """
-                [ tsa ]
-                default_tsa = t
-                [ t ]
-                dir = %s
-                serial = $dir/serial
-                signer_cert = $dir/tsa.pem
-                certs = $dir/tsa.pem
-                signer_key = $dir/tsa.key
-                signer_digest = sha256
-                default_policy = 1.2.3.4.1
-                digests = sha256
-                ess_cert_id_alg = sha256
-                """.formatted(dir));
+        Path dir = OpensslTsa.create(tmp.resolve("openssl"), "Bench TSA");
         exec(dir, "openssl", "ts", "-query", "-digest", "0".repeat(64), "-sha256", "-cert", "-out", "q.tsq");
         return dir;
     }
