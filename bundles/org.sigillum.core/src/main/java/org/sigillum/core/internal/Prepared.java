@@ -32,7 +32,17 @@ record Prepared(Document document, String sha256, Content checkContent) {
             long size = document.content().size();
             try (InputStream in = document.content().openStream()) {
                 if (size <= IN_MEMORY_LIMIT) {
-                    byte[] all = in.readAllBytes();
+                    // One allocation of the announced size (readAllBytes would grow and copy buffers);
+                    // a file that grew meanwhile is read to its end all the same.
+                    byte[] all = in.readNBytes((int) size);
+                    int extra = in.read();
+                    if (extra >= 0) {
+                        java.io.ByteArrayOutputStream more = new java.io.ByteArrayOutputStream();
+                        more.writeBytes(all);
+                        more.write(extra);
+                        in.transferTo(more);
+                        all = more.toByteArray();
+                    }
                     sha256.update(all);
                     if (other != null) {
                         other.update(all);
