@@ -77,25 +77,11 @@ final class RuntimeHome {
             DemoPki.Issued signer = pki.signer(root, "Sigillum DEMO Signer", Duration.ofDays(3 * 365));
             DemoPki.Issued tsa = pki.timeStampAuthority(root);
             tsaPassword = pki.password();
-            char[] tpw = tsaPassword.toCharArray();
-            Path tsaTmp = privateFile(run().resolve("demo-tsa.p12.tmp"));
-            try (OutputStream out = Files.newOutputStream(tsaTmp, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-                pki.writePkcs12(tsa, root, tpw, out);
-            } finally {
-                Arrays.fill(tpw, '\0');
-            }
-            move(tsaTmp, pki().resolve("demo-tsa.p12"));
+            writeKeyStore(pki, tsa, root, tsaPassword, pki().resolve("demo-tsa.p12"));
             // Not in pki/ itself: every PEM there is a trust anchor, and the TSA must chain to the root.
             write(pki().resolve("certs/demo-tsa.pem"), DemoPki.pem(tsa.certificate()));
             password = pki.password();
-            char[] pw = password.toCharArray();
-            Path tmp = privateFile(run().resolve("demo-signer.p12.tmp"));
-            try (OutputStream out = Files.newOutputStream(tmp, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-                pki.writePkcs12(signer, root, pw, out);
-            } finally {
-                Arrays.fill(pw, '\0');
-            }
-            move(tmp, p12);
+            writeKeyStore(pki, signer, root, password, p12);
             write(rootPem, DemoPki.pem(root.certificate()));
         }
         if (password != null) {
@@ -144,6 +130,19 @@ final class RuntimeHome {
         });
         write(etc().resolve(".sigillum-home"), "created by Sigillum\n");
         return true;
+    }
+
+    /** A PKCS#12 readable by the server's user only, written aside and moved into place. */
+    private void writeKeyStore(DemoPki pki, DemoPki.Issued key, DemoPki.Issued root, String password, Path target)
+            throws IOException, GeneralSecurityException {
+        char[] pw = password.toCharArray();
+        Path tmp = privateFile(run().resolve(target.getFileName() + ".tmp"));
+        try (OutputStream out = Files.newOutputStream(tmp, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+            pki.writePkcs12(key, root, pw, out);
+        } finally {
+            Arrays.fill(pw, '\0');
+        }
+        move(tmp, target);
     }
 
     /** Puts rebuilt plug-ins in place of the ones still deployed (same name, different bytes). */

@@ -187,30 +187,20 @@ public class SoftToken implements SigningToken {
 
     @Override
     public byte[] sign(byte[] data, SignatureAlgorithm algorithm, Pin pin) throws SigningException {
-        try {
-            Loaded l = key();
-            checkKey(l, algorithm);
+        return withKey(algorithm, pin, key -> {
             Signature s = Signature.getInstance(algorithm.jcaName());
             if (algorithm.parameterSpec() != null) {
                 s.setParameter(algorithm.parameterSpec());
             }
-            s.initSign(l.key());
+            s.initSign(key);
             s.update(data);
             return s.sign();
-        } catch (GeneralSecurityException e) {
-            throw new SigningException(Reason.TOKEN_UNAVAILABLE, "token " + id + " cannot sign with " + algorithm + ": " + e.getMessage(), e);
-        } finally {
-            if (pin != null) {
-                pin.destroy();
-            }
-        }
+        });
     }
 
     @Override
     public byte[] signDigest(byte[] digest, SignatureAlgorithm algorithm, Pin pin) throws SigningException {
-        try {
-            Loaded l = key();
-            checkKey(l, algorithm);
+        return withKey(algorithm, pin, key -> {
             if (digest.length != algorithm.digest().length()) {
                 throw new SigningException(Reason.BAD_REQUEST, "digest length " + digest.length + " does not fit " + algorithm.digest());
             }
@@ -228,9 +218,22 @@ public class SoftToken implements SigningToken {
                 }
                 default -> throw new IllegalStateException();
             }
-            s.initSign(l.key());
+            s.initSign(key);
             s.update(input);
             return s.sign();
+        });
+    }
+
+    private interface KeyOperation {
+        byte[] apply(PrivateKey key) throws GeneralSecurityException, SigningException;
+    }
+
+    /** Runs a signing operation with the loaded key; the PIN (unused by a software key) is wiped whatever happens. */
+    private byte[] withKey(SignatureAlgorithm algorithm, Pin pin, KeyOperation op) throws SigningException {
+        try {
+            Loaded l = key();
+            checkKey(l, algorithm);
+            return op.apply(l.key());
         } catch (GeneralSecurityException e) {
             throw new SigningException(Reason.TOKEN_UNAVAILABLE, "token " + id + " cannot sign with " + algorithm + ": " + e.getMessage(), e);
         } finally {
