@@ -26,7 +26,7 @@ public interface SigningService {
 
     /**
      * A time stamp over a digest from the named authority, or when {@code authority} is null from
-     * the built-in one if installed, else the first configured by name. For channels that stamp
+     * the built-in one if installed, else from the configured ones tried in name order. For channels that stamp
      * files without signing them.
      */
     TimeStamp timeStamp(String authority, DigestAlgorithm digest, byte[] messageImprint) throws SigningException;

@@ -139,11 +139,16 @@ public class SigningServiceImpl implements SigningService, VerificationService {
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     void addTimeStampSource(TimeStampSource source, Map<String, Object> props) {
-        timeStamps.put(String.valueOf(props.getOrDefault("name", props.get("service.pid"))), source);
+        timeStamps.put(authorityName(props), source);
     }
 
     void removeTimeStampSource(TimeStampSource source, Map<String, Object> props) {
-        timeStamps.remove(String.valueOf(props.getOrDefault("name", props.get("service.pid"))), source);
+        timeStamps.remove(authorityName(props), source);
+    }
+
+    /** Profiles list authorities by their service property {@code name}. */
+    private static String authorityName(Map<String, Object> props) {
+        return String.valueOf(props.getOrDefault("name", props.get("service.pid")));
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
@@ -397,7 +402,6 @@ public class SigningServiceImpl implements SigningService, VerificationService {
                     "no installed format understands " + signed.name() + " (installed: " + verifiers.formats() + ")");
         }
         List<SignatureCheck> checks = new ArrayList<>();
-        Path anchors = verifyAnchors;
         for (SignatureVerdict v : verifier.verify(signed, detachedData)) {
             if (!v.intact()) {
                 checks.add(new SignatureCheck(v, false, null));
@@ -407,11 +411,11 @@ public class SigningServiceImpl implements SigningService, VerificationService {
             String problem = null;
             Instant at = Instant.now();
             if (v.timeStampTime().isPresent()) {
-                problem = trust.checkTimeStampAuthority(v.timeStampChain(), anchors, v.timeStampTime().get());
+                problem = trust.checkTimeStampAuthority(v.timeStampChain(), verifyAnchors, v.timeStampTime().get());
                 at = v.timeStampTime().get();
             }
             if (problem == null) {
-                problem = trust.check(v.chain(), anchors, at);
+                problem = trust.check(v.chain(), verifyAnchors, at);
             }
             checks.add(new SignatureCheck(v, problem == null, problem));
         }
@@ -423,6 +427,11 @@ public class SigningServiceImpl implements SigningService, VerificationService {
     @Override
     public List<ProfileStatus> profiles() {
         List<ProfileStatus> out = new ArrayList<>();
+        // Each token's state once, however many profiles name it.
+        Map<String, TokenState> states = new java.util.HashMap<>();
+        for (SigningToken t : pool.all()) {
+            states.put(t.id(), t.status().state());
+        }
         for (ProfileComponent pc : profiles) {
             Profile p = pc.profile();
             if (p == null) {
@@ -434,13 +443,8 @@ public class SigningServiceImpl implements SigningService, VerificationService {
             if (signers.get(p.format()) == null) {
                 problems.add("format " + p.format() + " unavailable");
             }
-            boolean anyToken = false;
-            for (String id : p.tokens()) {
-                TokenStatus s = tokens().stream().filter(t -> t.id().equals(id)).findFirst().orElse(null);
-                if (s != null && (s.state() == TokenState.AVAILABLE || s.state() == TokenState.NEEDS_ACTIVATION)) {
-                    anyToken = true;
-                }
-            }
+            boolean anyToken = p.tokens().stream().map(states::get)
+                    .anyMatch(s -> s == TokenState.AVAILABLE || s == TokenState.NEEDS_ACTIVATION);
             if (!anyToken) {
                 problems.add("no usable token among " + p.tokens());
             }
