@@ -158,6 +158,23 @@ class ServerLifecycleTest {
     }
 
     @Test
+    void twoCommandsAtOnceOnAFreshHomeShareOneServerAndOneDemoPki() throws Exception {
+        Path home = tmp.resolve("fresh");
+        Path a = Files.writeString(tmp.resolve("a.txt"), "first");
+        Path b = Files.writeString(tmp.resolve("b.txt"), "second");
+        Process pa = Sigillum.command(home, "sign", "--profile", "cades", "--out", tmp.resolve("oa").toString(), a.toString())
+                .redirectErrorStream(true).redirectOutput(tmp.resolve("a.log").toFile()).start();
+        Process pb = Sigillum.command(home, "sign", "--profile", "cades", "--out", tmp.resolve("ob").toString(), b.toString())
+                .redirectErrorStream(true).redirectOutput(tmp.resolve("b.log").toFile()).start();
+        assertTrue(pa.waitFor(120, TimeUnit.SECONDS) && pb.waitFor(120, TimeUnit.SECONDS));
+        assertEquals(0, pa.exitValue(), Files.readString(tmp.resolve("a.log")));
+        assertEquals(0, pb.exitValue(), Files.readString(tmp.resolve("b.log")));
+        // One home initialisation only: both signatures chain to the one demo root it holds.
+        assertEquals(0, Sigillum.run(home, "verify", tmp.resolve("oa/a.txt.p7s").toString(), "--data", a.toString()).exit());
+        assertEquals(0, Sigillum.run(home, "verify", tmp.resolve("ob/b.txt.p7s").toString(), "--data", b.toString()).exit());
+    }
+
+    @Test
     void sigtermStopsCleanlyKillNineIsSurvivedAndARestartIsQuick() throws Exception {
         Path home = tmp.resolve("home");
         start(home);

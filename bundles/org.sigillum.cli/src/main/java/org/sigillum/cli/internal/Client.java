@@ -29,7 +29,7 @@ public final class Client {
             System.err.println("usage: Client HOME COMMAND [ARGS...]");
             System.exit(2);
         }
-        Path socket = Path.of(args[0]).resolve(Protocol.SOCKET);
+        Path socket = Path.of(args[0]).resolve(Protocol.socket(System.getProperty(Protocol.SOCKET_PROPERTY)));
         if (!Files.exists(socket)) {
             System.exit(Protocol.EXIT_NO_SERVER);
         }

@@ -66,7 +66,7 @@ public class ControlServer {
         this.signing = signing;
         this.commands = new Commands(signing, verification, Boolean.parseBoolean(context.getProperty("sigillum.oneshot")));
         this.home = homeComponent.home();
-        this.socket = home.home().resolve(Protocol.SOCKET);
+        this.socket = home.home().resolve(Protocol.socket(context.getProperty(Protocol.SOCKET_PROPERTY)));
         Files.createDirectories(socket.getParent());
         Files.setPosixFilePermissions(socket.getParent(), PosixFilePermissions.fromString("rwx------"));
         if (Files.exists(socket)) {

@@ -13,6 +13,16 @@ final class Protocol {
     static final byte ASK_SECRET = 's';
 
     static final String SOCKET = "run/control.sock";
+
+    /**
+     * A server started for one command listens on a private socket (this property, relative to the
+     * home), so other launchers never send it work it would drop when its own command is done.
+     */
+    static final String SOCKET_PROPERTY = "sigillum.socket";
+
+    static String socket(String configured) {
+        return configured == null || configured.isBlank() ? SOCKET : configured;
+    }
     static final int EXIT_NO_SERVER = 75;
 
     private Protocol() {

@@ -39,14 +39,24 @@ final class Keytool {
 
     /** root.pem (a CA) and signer.p12 (a key with the chain signer, root), in {@code dir}. */
     static List<X509Certificate> pki(Path dir, String rootName, String validityDays) throws Exception {
+        return pki(dir, rootName, validityDays, "ku:c=digitalSignature,nonRepudiation");
+    }
+
+    /** The same with the signer certificate's extensions given as keytool -ext values, comma-free ones separated by ';'. */
+    static List<X509Certificate> pki(Path dir, String rootName, String validityDays, String exts) throws Exception {
         run(dir, "-genkeypair", "-keystore", "ca.p12", "-storepass", PW, "-alias", "root", "-keyalg", "RSA", "-keysize", "2048",
                 "-dname", "CN=" + rootName, "-ext", "bc:c", "-validity", "30");
         run(dir, "-exportcert", "-rfc", "-keystore", "ca.p12", "-storepass", PW, "-alias", "root", "-file", "root.pem");
         run(dir, "-genkeypair", "-keystore", "signer.p12", "-storepass", PW, "-alias", "signer", "-keyalg", "RSA",
                 "-keysize", "2048", "-dname", "CN=Signer of " + rootName);
         run(dir, "-certreq", "-keystore", "signer.p12", "-storepass", PW, "-alias", "signer", "-file", "signer.csr");
-        run(dir, "-gencert", "-keystore", "ca.p12", "-storepass", PW, "-alias", "root", "-infile", "signer.csr",
-                "-outfile", "signer.pem", "-rfc", "-validity", validityDays, "-ext", "ku:c=digitalSignature,nonRepudiation");
+        List<String> gencert = new ArrayList<>(List.of("-gencert", "-keystore", "ca.p12", "-storepass", PW, "-alias", "root",
+                "-infile", "signer.csr", "-outfile", "signer.pem", "-rfc", "-validity", validityDays));
+        for (String e : exts.split(";")) {
+            gencert.add("-ext");
+            gencert.add(e);
+        }
+        run(dir, gencert.toArray(String[]::new));
         run(dir, "-importcert", "-noprompt", "-keystore", "signer.p12", "-storepass", PW, "-alias", "root", "-file", "root.pem");
         run(dir, "-importcert", "-noprompt", "-keystore", "signer.p12", "-storepass", PW, "-alias", "signer", "-file", "signer.pem");
         KeyStore ks = KeyStore.getInstance("PKCS12");

@@ -62,6 +62,23 @@ class TrustAnchorsTest {
     }
 
     @Test
+    void aCertificateNotForSignaturesOrNotForTimeStampingIsRefused() throws Exception {
+        Path d = Files.createDirectories(tmp.resolve("tls"));
+        List<X509Certificate> tls = Keytool.pki(d, "Root T", "10", "ku:c=keyEncipherment;eku=serverAuth");
+        TrustAnchors trust = new TrustAnchors();
+        String problem = trust.check(tls, d.resolve("root.pem"), Instant.now());
+        assertNotNull(problem, "a TLS certificate chains, but may not sign documents");
+        assertTrue(problem.contains("not for signatures"), problem);
+        problem = trust.checkTimeStampAuthority(tls, d.resolve("root.pem"), Instant.now());
+        assertTrue(problem.contains("not for time stamping"), problem);
+
+        Path t = Files.createDirectories(tmp.resolve("tsa"));
+        List<X509Certificate> tsa = Keytool.pki(t, "Root TSA", "10", "ku:c=digitalSignature;eku:c=timeStamping");
+        assertNull(trust.checkTimeStampAuthority(tsa, t.resolve("root.pem"), Instant.now()));
+        assertNotNull(trust.checkTimeStampAuthority(tsa, a.resolve("root.pem"), Instant.now()), "another root does not do");
+    }
+
+    @Test
     void noAnchorsIsAClearProblem() {
         String problem = new TrustAnchors().check(chainA, tmp.resolve("missing"), Instant.now());
         assertTrue(problem.contains("no trust anchors"), problem);

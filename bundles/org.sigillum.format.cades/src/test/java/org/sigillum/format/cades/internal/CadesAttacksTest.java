@@ -102,6 +102,56 @@ class CadesAttacksTest {
     }
 
     @Test
+    void aFileThatChangesWhileSignedEnvelopingIsRefused() throws Exception {
+        TestPki pki = TestPki.create("RSA");
+        // The core read "pay 100 to Alice" and hashed it; the file says something else now.
+        Content changed = new Content() {
+            @Override
+            public java.io.InputStream openStream() {
+                return new java.io.ByteArrayInputStream("pay 999 to Mallory".getBytes());
+            }
+
+            @Override
+            public long size() {
+                return 18;
+            }
+
+            @Override
+            public Optional<byte[]> knownDigest(DigestAlgorithm algorithm) {
+                try {
+                    return Optional.of(java.security.MessageDigest.getInstance(algorithm.jcaName()).digest(data));
+                } catch (java.security.NoSuchAlgorithmException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        };
+        org.sigillum.api.SigningException e = org.junit.jupiter.api.Assertions.assertThrows(org.sigillum.api.SigningException.class,
+                () -> format.sign(new Document("d", changed), context(pki, SignatureLevel.B_B, Packaging.EMBEDDED, null)));
+        assertEquals(org.sigillum.api.Reason.BAD_INPUT, e.reason());
+        assertTrue(e.getMessage().contains("changed while it was being signed"), e.getMessage());
+    }
+
+    @Test
+    void anEnvelopingSignatureOfAHugeFileIsRefusedBeforeTheKeyIsUsed() throws Exception {
+        TestPki pki = TestPki.create("RSA");
+        Content huge = new Content() {
+            @Override
+            public java.io.InputStream openStream() {
+                throw new AssertionError("a refused document is not read");
+            }
+
+            @Override
+            public long size() {
+                return CadesFormat.MAX_ENVELOPING + 1;
+            }
+        };
+        org.sigillum.api.SigningException e = org.junit.jupiter.api.Assertions.assertThrows(org.sigillum.api.SigningException.class,
+                () -> format.sign(new Document("big.iso", huge), context(pki, SignatureLevel.B_B, Packaging.EMBEDDED, null)));
+        assertEquals(org.sigillum.api.Reason.BAD_REQUEST, e.reason());
+        assertTrue(e.getMessage().contains("sign it detached"), e.getMessage());
+    }
+
+    @Test
     void levelTCarriesAWellFormedTimeStampThatVerifies() throws Exception {
         TestPki pki = TestPki.create("RSA");
         KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
