@@ -14,11 +14,12 @@ import java.util.Optional;
  * @param signer the signer's certificate
  * @param token the id of the token that signed
  * @param level the level reached
+ * @param packaging detached (the output is a signature beside the untouched document) or embedded
  * @param signingTime the signing time put into the signature
  * @param receipt the archive receipt when an archive is installed
  */
 public record SignedDocument(String inputName, FormatOutput output, String inputSha256, X509Certificate signer,
-        String token, String format, SignatureLevel level, Instant signingTime, Optional<ArchiveReceipt> receipt) {
+        String token, String format, SignatureLevel level, Packaging packaging, Instant signingTime, Optional<ArchiveReceipt> receipt) {
     public SignedDocument {
         Objects.requireNonNull(inputName, "inputName");
         Objects.requireNonNull(output, "output");

@@ -38,10 +38,12 @@ final class Commands {
     private final VerificationService verification;
 
     private final boolean oneshot;
+    private final List<org.sigillum.api.Channel> channels;
 
-    Commands(SigningService signing, VerificationService verification, boolean oneshot) {
+    Commands(SigningService signing, VerificationService verification, List<org.sigillum.api.Channel> channels, boolean oneshot) {
         this.signing = signing;
         this.verification = verification;
+        this.channels = channels;
         this.oneshot = oneshot;
     }
 
@@ -289,6 +291,22 @@ final class Commands {
         for (TokenStatus t : signing.tokens()) {
             s.out("  " + t.id() + "  " + t.mode().name().toLowerCase() + "  " + t.state().name().toLowerCase().replace('_', ' ')
                     + (t.detail().isEmpty() ? "" : "  (" + t.detail() + ")"));
+        }
+        List<org.sigillum.api.ChannelStatus> cs = channels.stream().map(org.sigillum.api.Channel::status)
+                .sorted(java.util.Comparator.comparing(org.sigillum.api.ChannelStatus::kind)
+                        .thenComparing(org.sigillum.api.ChannelStatus::name))
+                .toList();
+        if (!cs.isEmpty()) {
+            s.out("channels:");
+        }
+        for (org.sigillum.api.ChannelStatus c : cs) {
+            s.out("  " + c.kind() + " " + c.name() + "  queued " + c.queuedBatches() + ", running " + c.runningBatches()
+                    + ", done " + c.doneBatches() + ", failed " + c.failedBatches() + " batches; " + c.documentsSigned()
+                    + " documents signed, " + c.documentsFailed() + " failed"
+                    + (c.problem().isEmpty() ? "" : "  PROBLEM: " + c.problem())
+                    + (c.waiting().isEmpty() ? "" : "  WAITING: " + c.waiting())
+                    + (c.lastError().isEmpty() ? "" : "  last error " + c.lastErrorTime().map(Object::toString).orElse("")
+                            + ": " + c.lastError()));
         }
         return 0;
     }

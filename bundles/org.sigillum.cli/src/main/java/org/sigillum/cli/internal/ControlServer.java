@@ -56,15 +56,27 @@ public class ControlServer {
                 return t;
             });
     private final CountDownLatch ready = new CountDownLatch(1);
+    private final java.util.List<org.sigillum.api.Channel> channels = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Thread shutdownHook;
     private volatile boolean closing;
+
+    @Reference(cardinality = org.osgi.service.component.annotations.ReferenceCardinality.MULTIPLE,
+            policy = org.osgi.service.component.annotations.ReferencePolicy.DYNAMIC,
+            policyOption = org.osgi.service.component.annotations.ReferencePolicyOption.GREEDY)
+    void addChannel(org.sigillum.api.Channel channel) {
+        channels.add(channel);
+    }
+
+    void removeChannel(org.sigillum.api.Channel channel) {
+        channels.remove(channel);
+    }
 
     @Activate
     public ControlServer(BundleContext context, @Reference SigningService signing,
             @Reference VerificationService verification, @Reference HomeComponent homeComponent) throws IOException {
         this.context = context;
         this.signing = signing;
-        this.commands = new Commands(signing, verification, Boolean.parseBoolean(context.getProperty("sigillum.oneshot")));
+        this.commands = new Commands(signing, verification, channels, Boolean.parseBoolean(context.getProperty("sigillum.oneshot")));
         this.home = homeComponent.home();
         this.socket = home.home().resolve(Protocol.socket(context.getProperty(Protocol.SOCKET_PROPERTY)));
         Files.createDirectories(socket.getParent());

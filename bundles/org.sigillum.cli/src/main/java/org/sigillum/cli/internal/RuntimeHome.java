@@ -26,7 +26,7 @@ final class RuntimeHome {
 
     /** Plug-ins a new home gets; the rest of a site's choice goes into deploy/ by hand. */
     static final List<String> DEFAULT_PLUGINS = List.of("org.sigillum.token.soft", "org.sigillum.format.cades", "org.sigillum.tsp",
-            "org.sigillum.tsa");
+            "org.sigillum.tsa", "org.sigillum.channel.hotfolder");
 
     private final Path home;
 
@@ -123,6 +123,18 @@ final class RuntimeHome {
                 allowedOverrides = level,token,digest,padding,packaging
                 trustAnchors = pki
                 """);
+        writeIfAbsent(etc().resolve("org.sigillum.hotfolder-cades.cfg"), """
+                # Hot folder: put a batch folder into hotfolder/in/cades/, then a file named APPROVED into it;
+                # signed results appear in hotfolder/out/cades/<batch>/ with a READY summary, failures in
+                # hotfolder/error/cades/<batch>/.
+                name = cades
+                profile = cades
+                failurePolicy = partial
+                looseFiles = false
+                """);
+        for (String d : List.of("hotfolder/in/cades", "hotfolder/out/cades", "hotfolder/error/cades")) {
+            Files.createDirectories(home.resolve(d));
+        }
         available.ifPresent(dir -> {
             for (String bsn : DEFAULT_PLUGINS) {
                 newest(dir, bsn).ifPresent(jar -> copyPlugin(jar, deploy().resolve(bsn + ".jar")));

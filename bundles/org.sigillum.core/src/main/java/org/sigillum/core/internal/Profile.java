@@ -61,13 +61,15 @@ record Profile(String name, String format, SignatureLevel level, List<String> to
         Padding p = pick("padding", o.padding(), padding);
         Packaging k = pick("packaging", o.packaging(), packaging);
         List<String> t = tokens;
-        if (o.token() != null) {
-            pick("token", o.token(), null);
-            if (!tokens.contains(o.token())) {
-                throw new SigningException(Reason.BAD_REQUEST,
-                        "token '" + o.token() + "' is not one of profile '" + name + "''s tokens " + tokens);
+        if (o.tokens() != null && !o.tokens().equals(tokens)) {
+            pick("token", o.tokens(), null);
+            for (String id : o.tokens()) {
+                if (!tokens.contains(id)) {
+                    throw new SigningException(Reason.BAD_REQUEST,
+                            "token '" + id + "' is not one of profile '" + name + "''s tokens " + tokens);
+                }
             }
-            t = List.of(o.token());
+            t = o.tokens();
         }
         return new Profile(name, f, l, t, d, p, k, allowedOverrides, trustAnchors, options, tsas);
     }

@@ -250,7 +250,7 @@ public class SigningServiceImpl implements SigningService, VerificationService {
                 check(profile, verifier, prepared.checkContent(), out, chain, signingTime);
                 Optional<ArchiveReceipt> receipt = enterArchive(document.name(), sha256, out);
                 result = new SignedDocument(document.name(), out, sha256, cert, tokenId, profile.format(),
-                        profile.level(), signingTime, receipt);
+                        profile.level(), profile.packaging(), signingTime, receipt);
                 receipt.ifPresent(r -> entry.put("archive", r.id()));
             }
             entry.put("output", result.output().name()).put("level", profile.level().toString())

@@ -108,6 +108,20 @@ class ProfileTest {
     }
 
     @Test
+    void aSubsetOfThePoolNarrowsTokensAndAnOutsiderIsRefused() throws SigningException {
+        Profile p = Profile.of(config("card-1,card-2,card-3", "token"), Map.of());
+        assertEquals(List.of("card-3", "card-1"), p.apply(SigningOverrides.none().withTokens(List.of("card-3", "card-1"))).tokens());
+        SigningException e = assertThrows(SigningException.class,
+                () -> p.apply(SigningOverrides.none().withTokens(List.of("card-1", "card-9"))));
+        assertTrue(e.getMessage().contains("card-9"), e.getMessage());
+        Profile fixed = Profile.of(config("card-1,card-2", "digest"), Map.of());
+        assertEquals(Reason.BAD_REQUEST, assertThrows(SigningException.class,
+                () -> fixed.apply(SigningOverrides.none().withTokens(List.of("card-1")))).reason());
+        // The whole pool, as configured, is no override at all.
+        assertEquals(List.of("card-1", "card-2"), fixed.apply(SigningOverrides.none().withTokens(List.of("card-1", "card-2"))).tokens());
+    }
+
+    @Test
     void unknownOverrideNameIsAConfigurationError() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Profile.of(config("t", "digest,colour"), Map.of()));

@@ -1,0 +1,54 @@
+package org.sigillum.channel.hotfolder.internal;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A claimed batch at run time: its manifest, its journal and what is left to do. The scheduling
+ * fields are guarded by the root's lock; the outcome maps are safe to read from any thread.
+ */
+final class Batch {
+    final Manifest manifest;
+    final Path dir;
+    final Journal journal;
+    final Map<Integer, Journal.Signed> signed = new ConcurrentHashMap<>();
+    final Map<Integer, Journal.Failed> failed = new ConcurrentHashMap<>();
+    final Map<String, String> marks = new ConcurrentHashMap<>();
+
+    // Guarded by the root's lock.
+    final ArrayDeque<Integer> pending = new ArrayDeque<>();
+    int inFlight;
+    boolean abort;
+    boolean finishing;
+    long retryAt;
+    long backoffMillis;
+    final long startedNanos = System.nanoTime();
+
+    Batch(Manifest manifest, Path dir) throws IOException {
+        this.manifest = manifest;
+        this.dir = dir;
+        Files.createDirectories(dir.resolve("input"));
+        Files.createDirectories(dir.resolve("sig"));
+        this.journal = new Journal(dir);
+    }
+
+    String name() {
+        return manifest.name();
+    }
+
+    Path stagedInput(int index) {
+        return dir.resolve("input").resolve(Integer.toString(index));
+    }
+
+    Path stagedSignature(int index) {
+        return dir.resolve("sig").resolve(Integer.toString(index));
+    }
+
+    boolean done(int index) {
+        return signed.containsKey(index) || failed.containsKey(index);
+    }
+}

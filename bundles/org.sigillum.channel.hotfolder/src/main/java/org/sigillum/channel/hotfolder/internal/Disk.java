@@ -1,0 +1,201 @@
+package org.sigillum.channel.hotfolder.internal;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * File operations with the durability the hot folder promises: nothing appears under its final
+ * name before its bytes are on disk, and a rename is the commit.
+ */
+final class Disk {
+
+    private Disk() {
+    }
+
+    /** Writes under a temporary name in the same folder, forces it to disk, then renames it into place. */
+    static void writeDurably(Path target, byte[] data) throws IOException {
+        Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE)) {
+            ByteBuffer b = ByteBuffer.wrap(data);
+            while (b.hasRemaining()) {
+                ch.write(b);
+            }
+            ch.force(true);
+        }
+        rename(tmp, target);
+        forceDirectory(target.getParent());
+    }
+
+    /** Writes under a temporary name and renames, without forcing: {@link #syncTree} does that for many files at once. */
+    static void write(Path target, byte[] data) throws IOException {
+        Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
+        Files.write(tmp, data);
+        rename(tmp, target);
+    }
+
+    static void rename(Path from, Path to) throws IOException {
+        Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    static void forceDirectory(Path dir) throws IOException {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        }
+    }
+
+    /**
+     * Puts every file under {@code dir} on disk before the caller publishes them with one rename.
+     * syncfs(2) (through coreutils' {@code sync -f}) flushes a whole batch in one call, where forcing
+     * 20,000 files one by one costs seconds; without it, files are forced one by one.
+     */
+    static void syncTree(Path dir) throws IOException {
+        if (!syncFileSystem(dir)) {
+            List<Path> files = new ArrayList<>();
+            try (Stream<Path> s = Files.walk(dir)) {
+                s.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)).forEach(files::add);
+            }
+            for (Path f : files) {
+                try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+                    ch.force(true);
+                }
+            }
+        }
+        List<Path> dirs = new ArrayList<>();
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).forEach(dirs::add);
+        }
+        for (Path d : dirs) {
+            forceDirectory(d);
+        }
+    }
+
+    private static boolean syncFileSystem(Path dir) {
+        try {
+            Process p = new ProcessBuilder("sync", "-f", dir.toString()).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!p.waitFor(120, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return false;
+            }
+            return p.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /**
+     * Moves a finished folder to {@code target} in one step when both are on one file system; else
+     * copies it file by file (each under a temporary name, {@code last} after all others) and then
+     * deletes the source. Returns false when the target exists: the caller picks another name.
+     */
+    static boolean publish(Path source, Path target, String last) throws IOException {
+        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+            return false;
+        }
+        try {
+            Files.move(source, target, StandardCopyOption.ATOMIC_MOVE);
+            forceDirectory(target.getParent());
+            return true;
+        } catch (AtomicMoveNotSupportedException e) {
+            copyTree(source, target, last);
+            deleteTree(source);
+            return true;
+        } catch (java.nio.file.DirectoryNotEmptyException | java.nio.file.FileAlreadyExistsException e) {
+            return false;
+        }
+    }
+
+    /** The copy for a target on another file system; safe to run again after a crash. */
+    static void copyTree(Path source, Path target, String last) throws IOException {
+        Files.createDirectories(target);
+        List<Path> files = new ArrayList<>();
+        try (Stream<Path> s = Files.walk(source)) {
+            s.filter(p -> !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).forEach(files::add);
+        }
+        Path lastFile = source.resolve(last);
+        files.remove(lastFile);
+        if (Files.exists(lastFile, LinkOption.NOFOLLOW_LINKS)) {
+            files.add(lastFile);
+        }
+        for (Path f : files) {
+            Path to = target.resolve(source.relativize(f).toString());
+            Files.createDirectories(to.getParent());
+            Path tmp = to.resolveSibling("." + to.getFileName() + ".sigillum-part");
+            Files.copy(f, tmp, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
+            if (Files.isRegularFile(tmp, LinkOption.NOFOLLOW_LINKS)) {
+                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                    ch.force(true);
+                }
+            }
+            rename(tmp, to);
+            forceDirectory(to.getParent());
+        }
+    }
+
+    /** Deletes a tree without following links out of it. */
+    static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Files.deleteIfExists(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
+                Files.deleteIfExists(dir);
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+
+    /** Removes directories left empty under {@code root}, and root itself when empty. */
+    static void deleteEmptyDirectories(Path root) throws IOException {
+        if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult postVisitDirectory(Path dir, IOException exc) {
+                try (Stream<Path> s = Files.list(dir)) {
+                    if (s.findAny().isEmpty()) {
+                        Files.delete(dir);
+                    }
+                } catch (IOException e) {
+                    // Not empty or not ours to delete: it stays.
+                }
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+
+    /** {@code name}, or {@code name-1}, {@code name-2}… whichever does not exist in {@code dir} yet. */
+    static String freeName(Path dir, String name) {
+        String candidate = name;
+        for (int i = 1; Files.exists(dir.resolve(candidate), LinkOption.NOFOLLOW_LINKS); i++) {
+            candidate = name + "-" + i;
+        }
+        return candidate;
+    }
+}

@@ -1,0 +1,187 @@
+package org.sigillum.channel.hotfolder.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Set;
+
+import org.sigillum.api.Content;
+import org.sigillum.api.Document;
+import org.sigillum.api.Packaging;
+import org.sigillum.api.Reason;
+import org.sigillum.api.SignedDocument;
+import org.sigillum.api.SigningException;
+import org.sigillum.api.SigningOverrides;
+import org.sigillum.api.SigningRequest;
+import org.sigillum.api.SigningService;
+
+/**
+ * Signs one document of a batch: checks it is still what the manifest listed, copies it into the
+ * batch's staging folder (so the copy published beside a detached signature is exactly what was
+ * signed, whatever the sender does to the original meanwhile), signs it and stages the result. The
+ * caller journals the outcome; the staged signature under its final name plus that journal line is
+ * the commit.
+ */
+final class DocumentStep {
+
+    /** Small documents are read once into memory; larger ones are copied and signed from the copy. */
+    static final long IN_MEMORY = 8L * 1024 * 1024;
+
+    /** Failures of the document itself; every other reason is the server's side and is retried. */
+    private static final Set<Reason> DOCUMENT_FAULTS = Set.of(Reason.BAD_INPUT, Reason.BAD_REQUEST,
+            Reason.VERIFICATION_FAILED, Reason.INTERNAL);
+
+    private final RootSettings settings;
+    private final SigningService signing;
+
+    DocumentStep(RootSettings settings, SigningService signing) {
+        this.settings = settings;
+        this.signing = signing;
+    }
+
+    Journal.Signed sign(Batch batch, Manifest.Entry e) throws Outcome {
+        switch (e.kind()) {
+            case LINK -> throw refused("is a symbolic link; links are never followed");
+            case SPECIAL -> throw refused("is not a regular file (a pipe, socket or device)");
+            case UNREADABLE -> throw refused("cannot be read (the file or its folder is not accessible)");
+            default -> {
+                // a regular file: go on
+            }
+        }
+        Path src = batch.manifest.input(e);
+        check(batch.manifest, e, src, "before it was signed");
+        Path staged = batch.stagedInput(e.index());
+        byte[] data = null;
+        try (InputStream in = Files.newInputStream(src, LinkOption.NOFOLLOW_LINKS)) {
+            if (e.size() <= IN_MEMORY) {
+                data = in.readNBytes((int) e.size() + 1);
+                if (data.length != e.size()) {
+                    throw refused("changed while it was read (" + e.size() + " bytes listed, " + data.length
+                            + " read): it was probably still being written when the batch was approved");
+                }
+            }
+            try {
+                if (data != null) {
+                    Disk.write(staged, data);
+                } else {
+                    Path tmp = staged.resolveSibling("." + staged.getFileName() + ".tmp");
+                    Files.copy(in, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    Disk.rename(tmp, staged);
+                }
+            } catch (IOException x) {
+                throw new Outcome.Held(Reason.IO_ERROR.label(), "the work folder " + settings.work() + " cannot be written: " + x.getMessage(), x);
+            }
+        } catch (AccessDeniedException x) {
+            throw refused("cannot be read: permission denied");
+        } catch (NoSuchFileException x) {
+            throw refused("disappeared before it was signed");
+        } catch (IOException x) {
+            throw refused("cannot be read: " + x.getMessage());
+        }
+        check(batch.manifest, e, src, "while it was being copied");
+        Content content = data != null ? Content.of(data) : Content.of(staged);
+        SigningOverrides o = SigningOverrides.none().withTokens(settings.tokens().isEmpty() ? null : settings.tokens())
+                .withPackaging(settings.packaging());
+        SignedDocument sd;
+        try {
+            sd = signing.sign(new SigningRequest(settings.profile(), o, "hotfolder:" + settings.name(), null),
+                    new Document(e.rel(), content));
+        } catch (SigningException x) {
+            if (DOCUMENT_FAULTS.contains(x.reason())) {
+                throw new Outcome.Refused(x.reason().label(), x.getMessage());
+            }
+            throw new Outcome.Held(x.reason().label(), x.getMessage(), x);
+        } catch (LinkageError x) {
+            // A plug-in's jar taken away mid-signature: it may come back.
+            throw new Outcome.Held(Reason.FORMAT_UNAVAILABLE.label(), "a plug-in went away while signing", x);
+        }
+        boolean detached = sd.packaging() == Packaging.DETACHED;
+        String output = outputName(e.rel(), sd.output().name(), detached);
+        String outSha;
+        Path sig = batch.stagedSignature(e.index());
+        Path tmp = sig.resolveSibling("." + sig.getFileName() + ".tmp");
+        try {
+            MessageDigest md = sha256();
+            try (InputStream in = sd.output().content().openStream();
+                    OutputStream out = new DigestOutputStream(Files.newOutputStream(tmp, StandardOpenOption.CREATE,
+                            StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE), md)) {
+                in.transferTo(out);
+            }
+            Disk.rename(tmp, sig);
+            outSha = HexFormat.of().formatHex(md.digest());
+        } catch (IOException x) {
+            throw new Outcome.Held(Reason.IO_ERROR.label(), "the signed output cannot be staged in " + settings.work() + ": " + x.getMessage(), x);
+        }
+        if (!detached) {
+            // Only a detached signature is published beside the original's copy.
+            try {
+                Files.deleteIfExists(staged);
+            } catch (IOException x) {
+                // A leftover staged copy is removed with the batch's work folder.
+            }
+        }
+        return new Journal.Signed(sd.inputSha256(), output, outSha, detached,
+                sd.signer() == null ? "" : sd.signer().getSubjectX500Principal().getName(),
+                sd.level() == null ? "" : sd.level().toString(), sd.signingTime() == null ? "" : sd.signingTime().toString(),
+                sd.token() == null ? "" : sd.token(), sd.receipt().map(r -> r.id()).orElse(""));
+    }
+
+    /** The format's name for the output, kept inside the batch and given the root's extension if one is set. */
+    private String outputName(String rel, String produced, boolean detached) throws Outcome {
+        String name = produced.replace('\\', '/');
+        if (name.startsWith("/") || name.isEmpty() || java.util.Arrays.asList(name.split("/")).contains("..")) {
+            throw new Outcome.Refused(Reason.INTERNAL.label(), "the format named its output '" + produced + "', outside the batch");
+        }
+        if (detached && !settings.signatureExtension().isEmpty()) {
+            name = rel + settings.signatureExtension();
+        }
+        return name;
+    }
+
+    private void check(Manifest m, Manifest.Entry e, Path src, String when) throws Outcome {
+        BasicFileAttributes a;
+        try {
+            a = Files.readAttributes(src, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException x) {
+            throw refused("disappeared " + when);
+        } catch (IOException x) {
+            throw refused("cannot be read: " + x.getMessage());
+        }
+        if (a.isSymbolicLink()) {
+            throw refused("was replaced by a symbolic link " + when);
+        }
+        if (!a.isRegularFile()) {
+            throw refused("is no longer a regular file");
+        }
+        if (a.size() != e.size() || a.lastModifiedTime().toMillis() != e.modified()) {
+            throw refused("changed after the batch was approved (" + e.size() + " bytes listed, " + a.size()
+                    + " now): it was probably still being written when the semaphore appeared; send it again in a new batch");
+        }
+        if (a.size() == 0 && !settings.acceptEmpty()) {
+            throw refused("is empty (0 bytes); empty files are not signed unless the root sets acceptEmptyFiles");
+        }
+    }
+
+    private static Outcome.Refused refused(String message) {
+        return new Outcome.Refused(Reason.BAD_INPUT.label(), message);
+    }
+
+    static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,347 @@
+package org.sigillum.channel.hotfolder.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * Publishes a batch whose documents all have an outcome. Every step is recorded in the journal
+ * before or after it is taken so that a crash at any point resumes here without doing anything
+ * twice: force the staged files to disk, publish failures to {@code error/<batch>}, assemble and
+ * publish {@code out/<batch>} with READY in one rename, then clear the input.
+ */
+final class Finisher {
+
+    private final RootSettings settings;
+
+    Finisher(RootSettings settings) {
+        this.settings = settings;
+    }
+
+    /** Returns the published output folder's name, or null when the batch failed as a whole. */
+    String finish(Batch b) throws IOException {
+        Manifest m = b.manifest;
+        boolean failedWhole = settings.allOrNothing() && !b.failed.isEmpty();
+        if (!b.marks.containsKey("synced")) {
+            Disk.syncTree(b.dir);
+            b.journal.force();
+            mark(b, "synced", "yes");
+        }
+        Path pub = b.dir.resolve("publish");
+        String errorName = null;
+        if (failedWhole || !b.failed.isEmpty()) {
+            errorName = b.marks.get("error-published");
+            if (errorName == null) {
+                errorName = alreadyPlaced(b, pub.resolve("error"), settings.error(), "error-name");
+            }
+            if (errorName == null) {
+                errorName = publishErrors(b, pub.resolve("error"), failedWhole);
+                mark(b, "error-published", errorName);
+            }
+        }
+        String outName = null;
+        if (!failedWhole) {
+            outName = b.marks.get("out-published");
+            if (outName == null) {
+                outName = alreadyPlaced(b, pub.resolve("out"), settings.out(), "out-name");
+            }
+            if (outName == null) {
+                outName = publishOut(b, pub.resolve("out"), errorName);
+                mark(b, "out-published", outName);
+            }
+        }
+        if (!b.marks.containsKey("cleaned")) {
+            clearInput(m);
+            mark(b, "cleaned", "yes");
+        }
+        return outName;
+    }
+
+    private String publishErrors(Batch b, Path dir, boolean failedWhole) throws IOException {
+        Manifest m = b.manifest;
+        Files.createDirectories(dir);
+        List<Object> failures = new ArrayList<>();
+        for (Manifest.Entry e : m.entries()) {
+            Journal.Failed f = b.failed.get(e.index());
+            if (f == null && !failedWhole) {
+                continue;
+            }
+            Path copy = dir.resolve(e.rel());
+            Files.createDirectories(copy.getParent());
+            boolean kept = copyOriginal(m.input(e), copy);
+            Map<String, Object> j = new LinkedHashMap<>();
+            j.put("document", e.rel());
+            j.put("batch", m.name());
+            j.put("root", settings.name());
+            if (f != null) {
+                j.put("reason", f.reason());
+                j.put("message", f.message());
+            } else {
+                j.put("reason", "not signed");
+                j.put("message", "another document of this all-or-nothing batch failed; nothing of the batch was released");
+            }
+            j.put("originalKept", kept);
+            j.put("time", Instant.now().toString());
+            Files.writeString(dir.resolve(e.rel() + ".error.json"), JsonOut.write(j), StandardCharsets.UTF_8);
+            if (f != null) {
+                failures.add(Map.of("document", e.rel(), "reason", f.reason(), "message", f.message()));
+            }
+        }
+        if (failedWhole) {
+            Map<String, Object> j = new LinkedHashMap<>();
+            j.put("batch", m.name());
+            j.put("batchId", m.id());
+            j.put("root", settings.name());
+            j.put("policy", "all-or-nothing");
+            j.put("documents", m.entries().size());
+            j.put("failures", failures);
+            j.put("time", Instant.now().toString());
+            Files.writeString(dir.resolve(settings.failed()), JsonOut.write(j), StandardCharsets.UTF_8);
+        }
+        Disk.syncTree(dir);
+        return place(b, dir, settings.error(), "error-name", failedWhole ? settings.failed() : null);
+    }
+
+    /** Copies the untouched original into the error folder; a link is copied as a link, a pipe not at all. */
+    private static boolean copyOriginal(Path original, Path copy) throws IOException {
+        try {
+            BasicFileAttributes a = Files.readAttributes(original, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            if (!a.isRegularFile() && !a.isSymbolicLink()) {
+                return false;
+            }
+            Files.copy(original, copy, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.COPY_ATTRIBUTES,
+                    LinkOption.NOFOLLOW_LINKS);
+            return true;
+        } catch (NoSuchFileException | java.nio.file.AccessDeniedException e) {
+            return false;
+        }
+    }
+
+    private String publishOut(Batch b, Path dir, String errorName) throws IOException {
+        Manifest m = b.manifest;
+        Files.createDirectories(dir);
+        // Names are planned from the journal alone, so a second run after a crash moves to the same places.
+        Set<String> taken = new HashSet<>();
+        taken.add(settings.ready());
+        List<Object> documents = new ArrayList<>();
+        for (Manifest.Entry e : m.entries()) {
+            Journal.Signed s = b.signed.get(e.index());
+            if (s == null) {
+                continue;
+            }
+            List<String> outputs = new ArrayList<>();
+            if (s.detached()) {
+                String copy = unique(taken, e.rel());
+                move(b.stagedInput(e.index()), dir.resolve(copy));
+                outputs.add(copy);
+            }
+            String sig = unique(taken, s.output());
+            move(b.stagedSignature(e.index()), dir.resolve(sig));
+            outputs.add(sig);
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("name", e.rel());
+            d.put("outputs", outputs);
+            d.put("sha256", s.sha256());
+            d.put("signer", s.signer());
+            d.put("level", s.level());
+            d.put("time", s.time());
+            d.put("token", s.token());
+            d.put("archive", s.archive().isEmpty() ? null : s.archive());
+            documents.add(d);
+        }
+        List<Object> failures = new ArrayList<>();
+        for (Manifest.Entry e : m.entries()) {
+            Journal.Failed f = b.failed.get(e.index());
+            if (f != null) {
+                Map<String, Object> d = new LinkedHashMap<>();
+                d.put("name", e.rel());
+                d.put("reason", f.reason());
+                d.put("message", f.message());
+                d.put("error", errorName == null ? null : errorName + "/" + e.rel());
+                failures.add(d);
+            }
+        }
+        Map<String, Object> ready = new LinkedHashMap<>();
+        ready.put("batch", m.name());
+        ready.put("batchId", m.id());
+        ready.put("root", settings.name());
+        ready.put("profile", settings.profile());
+        ready.put("approved", m.approvedAt().toString());
+        ready.put("completed", Instant.now().toString());
+        ready.put("signed", documents.size());
+        ready.put("failed", failures.size());
+        ready.put("documents", documents);
+        ready.put("failures", failures);
+        Disk.writeDurably(dir.resolve(settings.ready()), JsonOut.write(ready).getBytes(StandardCharsets.UTF_8));
+        Disk.forceDirectory(dir);
+        return place(b, dir, settings.out(), "out-name", settings.ready());
+    }
+
+    /** The name a crash interrupted after the move but before it was journaled as done. */
+    private static String alreadyPlaced(Batch b, Path assembled, Path parent, String key) {
+        String chosen = b.marks.get(key);
+        return chosen != null && !Files.exists(assembled, LinkOption.NOFOLLOW_LINKS)
+                && Files.isDirectory(parent.resolve(chosen), LinkOption.NOFOLLOW_LINKS) ? chosen : null;
+    }
+
+    /**
+     * Moves an assembled folder to {@code parent/<batch name>}, or a free variant of it: never over
+     * an existing folder. The chosen name is journaled first, so a crash after the move is recognised.
+     */
+    private String place(Batch b, Path assembled, Path parent, String key, String last) throws IOException {
+        Files.createDirectories(parent);
+        String chosen = b.marks.get(key);
+        if (chosen != null && Files.exists(parent.resolve(chosen), LinkOption.NOFOLLOW_LINKS)
+                && !Files.getFileStore(assembled).equals(Files.getFileStore(parent))) {
+            // A copy to another file system that a crash cut short: finish it (it is idempotent).
+            Disk.copyTree(assembled, parent.resolve(chosen), last == null ? "" : last);
+            Disk.deleteTree(assembled);
+            return chosen;
+        }
+        for (int attempt = 0; attempt < 1000; attempt++) {
+            if (chosen == null || attempt > 0) {
+                chosen = Disk.freeName(parent, b.manifest.name());
+                mark(b, key, chosen);
+            }
+            if (Disk.publish(assembled, parent.resolve(chosen), last)) {
+                return chosen;
+            }
+            if (!Files.exists(assembled)) {
+                // The copy to another file system finished before a crash: it is in place.
+                return chosen;
+            }
+        }
+        throw new IOException("no free name for batch " + b.manifest.name() + " in " + parent);
+    }
+
+    private static void move(Path staged, Path target) throws IOException {
+        if (!Files.exists(staged, LinkOption.NOFOLLOW_LINKS)) {
+            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                return;
+            }
+            throw new IOException("staged file " + staged + " is missing");
+        }
+        Files.createDirectories(target.getParent());
+        Disk.rename(staged, target);
+    }
+
+    /** {@code name}, or {@code name~2} before its extension, so that no output overwrites another. */
+    static String unique(Set<String> taken, String name) {
+        if (taken.add(name)) {
+            return name;
+        }
+        int slash = name.lastIndexOf('/');
+        int dot = name.lastIndexOf('.');
+        String stem = dot > slash + 1 ? name.substring(0, dot) : name;
+        String ext = dot > slash + 1 ? name.substring(dot) : "";
+        for (int i = 2;; i++) {
+            String n = stem + "~" + i + ext;
+            if (taken.add(n)) {
+                return n;
+            }
+        }
+    }
+
+    /**
+     * Removes the input once its results are published: every listed file that is still as listed,
+     * and the semaphore. Whatever else is left (files added or changed after approval) is moved as a
+     * whole to {@code error/<batch>-unprocessed}: nothing the sender gave us is ever deleted unseen.
+     */
+    private void clearInput(Manifest m) throws IOException {
+        if (m.loose()) {
+            Manifest.Entry e = m.entries().get(0);
+            if (m.unchanged(e)) {
+                if (settings.done() != null) {
+                    Files.createDirectories(settings.done());
+                    Files.move(m.source(), settings.done().resolve(Disk.freeName(settings.done(), m.name())));
+                } else {
+                    Files.deleteIfExists(m.source());
+                }
+            }
+            return;
+        }
+        Path source = m.source();
+        if (!Files.isDirectory(source, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        if (settings.done() != null) {
+            Files.createDirectories(settings.done());
+            moveFolder(source, settings.done().resolve(Disk.freeName(settings.done(), m.name())));
+            return;
+        }
+        for (Manifest.Entry e : m.entries()) {
+            Path p = m.input(e);
+            if (e.kind() == Manifest.Kind.FILE ? m.unchanged(e) : e.kind() != Manifest.Kind.UNREADABLE) {
+                Files.deleteIfExists(p);
+            }
+        }
+        Files.deleteIfExists(source.resolve(settings.approval()));
+        Disk.deleteEmptyDirectories(source);
+        if (Files.exists(source, LinkOption.NOFOLLOW_LINKS)) {
+            List<String> left;
+            try (Stream<Path> s = Files.walk(source)) {
+                left = s.filter(p -> !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).map(p -> Manifest.rel(source, p)).sorted().toList();
+            }
+            Path target = settings.error().resolve(Disk.freeName(settings.error(), m.name() + "-unprocessed"));
+            Files.createDirectories(settings.error());
+            moveFolder(source, target);
+            Map<String, Object> j = new LinkedHashMap<>();
+            j.put("batch", m.name());
+            j.put("root", settings.name());
+            j.put("message", "these files were added or changed after the batch was approved; they were not signed. Send them again in a new batch.");
+            j.put("files", left);
+            Disk.writeDurably(target.resolve("UNPROCESSED.json"), JsonOut.write(j).getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    private static void moveFolder(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+        } catch (java.nio.file.AtomicMoveNotSupportedException e) {
+            Disk.copyTree(from, to, "");
+            Disk.deleteTree(from);
+        }
+    }
+
+    private static void mark(Batch b, String key, String value) throws IOException {
+        b.journal.mark(key, value);
+        b.marks.put(key, value);
+    }
+
+    /** Whether a staged file still has the bytes the journal recorded (after a power loss it may not). */
+    static boolean intact(Path file, String sha256) {
+        MessageDigest256 md = new MessageDigest256();
+        try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+            return md.hex(in).equals(sha256);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static final class MessageDigest256 {
+        String hex(InputStream in) throws IOException {
+            java.security.MessageDigest md = DocumentStep.sha256();
+            byte[] buf = new byte[64 * 1024];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                md.update(buf, 0, n);
+            }
+            return HexFormat.of().formatHex(md.digest());
+        }
+    }
+}

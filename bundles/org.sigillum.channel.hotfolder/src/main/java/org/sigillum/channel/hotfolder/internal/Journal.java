@@ -1,0 +1,108 @@
+package org.sigillum.channel.hotfolder.internal;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A batch's append-only log of outcomes, one line per event. Lines are not forced one by one: a
+ * "signed" line only counts on recovery when the staged output it names is there with the recorded
+ * hash, and the whole batch is forced to disk before it is published. A torn last line (a crash
+ * mid-write) is ignored.
+ */
+final class Journal implements Closeable {
+
+    static final String FILE = "journal";
+
+    /** A signed document: what READY reports, and the hashes that prove the staged files intact. */
+    record Signed(String sha256, String output, String outputSha256, boolean detached, String signer, String level,
+            String time, String token, String archive) {
+    }
+
+    record Failed(String reason, String message) {
+    }
+
+    /** What a journal holds after a restart. */
+    record State(Map<Integer, Signed> signed, Map<Integer, Failed> failed, Map<String, String> marks) {
+    }
+
+    private final FileChannel channel;
+
+    Journal(Path dir) throws IOException {
+        this.channel = FileChannel.open(dir.resolve(FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.APPEND);
+    }
+
+    void signed(int index, Signed s) throws IOException {
+        append(Escape.line("S", Integer.toString(index), s.sha256(), s.output(), s.outputSha256(),
+                s.detached() ? "detached" : "embedded", s.signer(), s.level(), s.time(), s.token(), s.archive()));
+    }
+
+    void failed(int index, Failed f) throws IOException {
+        append(Escape.line("F", Integer.toString(index), f.reason(), f.message()));
+    }
+
+    /** A step of finishing the batch (the chosen output name, "published"…), forced to disk at once. */
+    void mark(String key, String value) throws IOException {
+        append(Escape.line("M", key, value));
+        channel.force(false);
+    }
+
+    void force() throws IOException {
+        channel.force(false);
+    }
+
+    private synchronized void append(String line) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(line.getBytes(StandardCharsets.UTF_8));
+        while (b.hasRemaining()) {
+            channel.write(b);
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        channel.close();
+    }
+
+    static State read(Path dir) throws IOException {
+        Map<Integer, Signed> signed = new HashMap<>();
+        Map<Integer, Failed> failed = new HashMap<>();
+        Map<String, String> marks = new HashMap<>();
+        Path file = dir.resolve(FILE);
+        if (!Files.exists(file)) {
+            return new State(signed, failed, marks);
+        }
+        String text = Files.readString(file, StandardCharsets.UTF_8);
+        int end = text.lastIndexOf('\n');
+        // Anything after the last newline is a line the crash cut short.
+        List<String> lines = end < 0 ? List.of() : text.substring(0, end).lines().toList();
+        for (String line : lines) {
+            String[] f = Escape.fields(line);
+            try {
+                switch (f[0]) {
+                    case "S" -> {
+                        int i = Integer.parseInt(f[1]);
+                        signed.put(i, new Signed(f[2], f[3], f[4], f[5].equals("detached"), f[6], f[7], f[8], f[9], f[10]));
+                        failed.remove(i);
+                    }
+                    case "F" -> failed.put(Integer.parseInt(f[1]), new Failed(f[2], f[3]));
+                    case "M" -> marks.put(f[1], f[2]);
+                    default -> {
+                        // An unknown line from a newer version: skipped, never fatal.
+                    }
+                }
+            } catch (RuntimeException e) {
+                // A damaged line (power loss) counts as not written: the document is done again.
+            }
+        }
+        return new State(signed, failed, marks);
+    }
+}
