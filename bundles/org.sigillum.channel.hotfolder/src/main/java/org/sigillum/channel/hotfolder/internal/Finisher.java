@@ -37,7 +37,9 @@ final class Finisher {
     String finish(Batch b) throws IOException {
         Manifest m = b.manifest;
         boolean failedWhole = settings.allOrNothing() && !b.failed.isEmpty();
+        long t0 = System.nanoTime();
         if (!b.marks.containsKey("synced")) {
+            dropChangedCopies(b);
             Disk.syncTree(b.dir);
             b.journal.force();
             mark(b, "synced", "yes");
@@ -54,6 +56,7 @@ final class Finisher {
                 mark(b, "error-published", errorName);
             }
         }
+        long t1 = System.nanoTime();
         String outName = null;
         if (!failedWhole) {
             outName = b.marks.get("out-published");
@@ -65,11 +68,43 @@ final class Finisher {
                 mark(b, "out-published", outName);
             }
         }
+        long t2 = System.nanoTime();
         if (!b.marks.containsKey("cleaned")) {
             clearInput(m);
             mark(b, "cleaned", "yes");
         }
+        b.timing = String.format("sync %d ms, publish %d ms, input cleared %d ms", (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000,
+                (System.nanoTime() - t2) / 1_000_000);
         return outName;
+    }
+
+    /**
+     * A staged copy that is a hard link to the sender's file changes if the sender rewrites that file
+     * in place after approval. Such a document is not published with a signature that no longer
+     * matches it: it goes to error, and the sender sends it again.
+     */
+    private void dropChangedCopies(Batch b) throws IOException {
+        for (Manifest.Entry e : b.manifest.entries()) {
+            Journal.Signed s = b.signed.get(e.index());
+            if (s == null || !s.detached()) {
+                continue;
+            }
+            Path staged = b.stagedInput(e.index());
+            boolean same;
+            try {
+                BasicFileAttributes a = Files.readAttributes(staged, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                same = a.size() == e.size() && a.lastModifiedTime().toMillis() == e.modified();
+            } catch (NoSuchFileException x) {
+                same = false;
+            }
+            if (!same) {
+                Journal.Failed f = new Journal.Failed("bad input", "was changed in place after it was signed and before its "
+                        + "batch was published; the signature no longer matches it. Send it again in a new batch");
+                b.journal.failed(e.index(), f);
+                b.signed.remove(e.index());
+                b.failed.put(e.index(), f);
+            }
+        }
     }
 
     private String publishErrors(Batch b, Path dir, boolean failedWhole) throws IOException {

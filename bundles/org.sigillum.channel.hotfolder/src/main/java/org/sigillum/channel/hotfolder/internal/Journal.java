@@ -93,7 +93,12 @@ final class Journal implements Closeable {
                         signed.put(i, new Signed(f[2], f[3], f[4], f[5].equals("detached"), f[6], f[7], f[8], f[9], f[10]));
                         failed.remove(i);
                     }
-                    case "F" -> failed.put(Integer.parseInt(f[1]), new Failed(f[2], f[3]));
+                    case "F" -> {
+                        // Also after an "S": a staged copy found changed before publication.
+                        int i = Integer.parseInt(f[1]);
+                        failed.put(i, new Failed(f[2], f[3]));
+                        signed.remove(i);
+                    }
                     case "M" -> marks.put(f[1], f[2]);
                     default -> {
                         // An unknown line from a newer version: skipped, never fatal.

@@ -42,6 +42,9 @@ final class Root {
     private final Finisher finisher;
 
     private final Object lock = new Object();
+    private final Object pollSignal = new Object();
+    // Guarded by pollSignal.
+    private boolean stopped;
     // Guarded by lock.
     private final ArrayDeque<Batch> queued = new ArrayDeque<>();
     private final List<Batch> active = new ArrayList<>();
@@ -122,6 +125,10 @@ final class Root {
 
     /** Lets documents in progress finish (bounded), then stops; claimed batches resume at the next start. */
     void stop() {
+        synchronized (pollSignal) {
+            stopped = true;
+            pollSignal.notifyAll();
+        }
         synchronized (lock) {
             stopping = true;
             lock.notifyAll();
@@ -254,8 +261,8 @@ final class Root {
 
     private void pollLoop() {
         while (true) {
-            synchronized (lock) {
-                if (stopping) {
+            synchronized (pollSignal) {
+                if (stopped) {
                     return;
                 }
             }
@@ -265,12 +272,13 @@ final class Root {
             } catch (IOException | RuntimeException e) {
                 error("cannot read " + settings.in() + ": " + e.getMessage());
             }
-            synchronized (lock) {
-                if (stopping) {
+            // Its own monitor: the workers' notifications about every document must not wake the poller.
+            synchronized (pollSignal) {
+                if (stopped) {
                     return;
                 }
                 try {
-                    lock.wait(settings.poll().toMillis());
+                    pollSignal.wait(settings.poll().toMillis());
                 } catch (InterruptedException e) {
                     return;
                 }
@@ -489,6 +497,7 @@ final class Root {
 
     private void finish(Batch b) {
         try {
+            long signedMs = (System.nanoTime() - b.startedNanos) / 1_000_000;
             String out = finisher.finish(b);
             b.journal.close();
             Disk.deleteTree(b.dir);
@@ -503,7 +512,7 @@ final class Root {
                 doneBatches.incrementAndGet();
                 LOG.log(System.Logger.Level.INFO, "hot folder " + settings.name() + ": batch " + b.name() + " ready in "
                         + settings.out().resolve(out) + ": " + b.signed.size() + " signed, " + b.failed.size() + " failed, "
-                        + ms + " ms");
+                        + ms + " ms (signing " + signedMs + " ms, " + b.timing + ")");
             }
             synchronized (lock) {
                 active.remove(b);
