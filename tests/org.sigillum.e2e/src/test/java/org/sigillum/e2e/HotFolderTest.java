@@ -363,4 +363,31 @@ class HotFolderTest {
         assertTrue(Files.exists(held.resolve("doc.txt")));
         assertFalse(Files.exists(error("bad").resolve("b")), "a missing profile holds the batch, it does not fail it");
     }
+
+    @Test
+    void embeddedOutputAConfiguredExtensionAndADoneFolder() throws Exception {
+        root("env", "packaging = embedded", "done = hotfolder/done/env");
+        Path b = Files.createDirectories(in("env").resolve("letters"));
+        Files.writeString(b.resolve("letter.txt"), "signed inside the envelope");
+        approve(b);
+        Path ready = awaitReady("env", "letters", 20_000);
+        assertEquals(List.of("READY", "letter.txt.p7m"),
+                files(ready.getParent()).stream().map(p -> p.getFileName().toString()).sorted().toList(), "no copy beside an envelope");
+        Path content = tmp.resolve("env-content.txt");
+        assertEquals(0, Sigillum.openssl("cms", "-verify", "-binary", "-inform", "DER", "-in", ready.resolveSibling("letter.txt.p7m").toString(),
+                "-CAfile", home.resolve("pki/demo-root.pem").toString(), "-out", content.toString()));
+        assertEquals("signed inside the envelope", Files.readString(content));
+        Path done = home.resolve("hotfolder/done/env/letters");
+        Server.await("input moved to done", 10_000, () -> Files.exists(done.resolve("letter.txt")));
+        assertTrue(Files.exists(done.resolve("APPROVED")));
+        assertFalse(Files.exists(b));
+
+        root("ext", "signatureExtension = .sig");
+        Path c = Files.createDirectories(in("ext").resolve("c"));
+        Files.writeString(c.resolve("scan.tif"), "not really a TIFF, any bytes will do");
+        approve(c);
+        Path r2 = awaitReady("ext", "c", 20_000);
+        assertTrue(Files.readString(r2).contains("\"scan.tif.sig\""), Files.readString(r2));
+        assertEquals(0, opensslVerify(r2.resolveSibling("scan.tif.sig"), r2.resolveSibling("scan.tif"), home.resolve("pki/demo-root.pem")));
+    }
 }

@@ -1,0 +1,113 @@
+package org.sigillum.channel.hotfolder.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The journal and the manifest are what a restart trusts: they must read back exactly, whatever the names. */
+class JournalTest {
+
+    @TempDir
+    Path dir;
+
+    static final String HOSTILE = "a\tb\nc\\d \u00fc\u20ac\r.txt";
+
+    @Test
+    void fieldsWithTabsNewlinesAndBackslashesRoundTrip() {
+        String line = Escape.line("S", HOSTILE, "", "x\\t");
+        assertTrue(line.endsWith("\n"));
+        assertEquals(1, line.chars().filter(c -> c == '\n').count(), "one line, whatever the name holds");
+        assertEquals(List.of("S", HOSTILE, "", "x\\t"), List.of(Escape.fields(line.substring(0, line.length() - 1))));
+    }
+
+    @Test
+    void aTornLastLineIsIgnoredAndAFailureAfterASignatureWins() throws IOException {
+        Journal.Signed s = new Journal.Signed("aa", HOSTILE + ".p7s", "bb", true, "CN=x", "B-B", "t", "demo", "");
+        try (Journal j = new Journal(dir)) {
+            j.signed(0, s);
+            j.signed(1, s);
+            j.failed(2, new Journal.Failed("bad input", "empty"));
+            j.failed(1, new Journal.Failed("bad input", "changed in place"));
+            j.mark("out-name", "b-1");
+        }
+        // A crash in the middle of the next line.
+        Files.writeString(dir.resolve(Journal.FILE), "S\t3\tcc\tpartial", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+        Journal.State st = Journal.read(dir);
+        assertEquals(Set.of(0), st.signed().keySet());
+        assertEquals(s, st.signed().get(0));
+        assertEquals(Set.of(1, 2), st.failed().keySet());
+        assertEquals("b-1", st.marks().get("out-name"));
+        assertFalse(st.signed().containsKey(3));
+    }
+
+    @Test
+    void aManifestReadsBackAndAnIncompleteOneIsRefused() throws IOException {
+        List<Manifest.Entry> entries = List.of(new Manifest.Entry(0, HOSTILE, Manifest.Kind.FILE, 12, 34),
+                new Manifest.Entry(1, "sub/link", Manifest.Kind.LINK, 0, 5));
+        Manifest m = new Manifest("1-000001", dir.resolve("in/b"), "b", false, Instant.parse("2026-11-25T10:00:00Z"), entries);
+        m.writeTo(dir);
+        assertEquals(m, Manifest.readFrom(dir));
+        String text = Files.readString(dir.resolve(Manifest.FILE));
+        Files.writeString(dir.resolve(Manifest.FILE), text.substring(0, text.length() - 4));
+        assertThrows(IOException.class, () -> Manifest.readFrom(dir));
+    }
+
+    @Test
+    void scanningListsDocumentsSortedWithoutTheSemaphoreAndWithoutFollowingLinks() throws IOException {
+        Path b = Files.createDirectories(dir.resolve("batch"));
+        Files.writeString(b.resolve("z.txt"), "z");
+        Files.writeString(Files.createDirectories(b.resolve("sub")).resolve("APPROVED"), "a document, not the semaphore");
+        Files.writeString(b.resolve("APPROVED"), "");
+        Files.createSymbolicLink(b.resolve("etc"), Path.of("/etc"));
+        List<Manifest.Entry> e = Manifest.scan(b, "APPROVED");
+        assertEquals(List.of("etc", "sub/APPROVED", "z.txt"), e.stream().map(Manifest.Entry::rel).toList());
+        assertEquals(Manifest.Kind.LINK, e.get(0).kind());
+        assertEquals(List.of(0, 1, 2), e.stream().map(Manifest.Entry::index).toList());
+    }
+
+    @Test
+    void outputNamesNeverCollide() {
+        Set<String> taken = new HashSet<>(Set.of("READY"));
+        assertEquals("READY~2", Finisher.unique(taken, "READY"));
+        assertEquals("a.txt.p7s", Finisher.unique(taken, "a.txt.p7s"));
+        assertEquals("a.txt~2.p7s", Finisher.unique(taken, "a.txt.p7s"));
+        assertEquals("a.txt~3.p7s", Finisher.unique(taken, "a.txt.p7s"));
+        assertEquals("dir.x/noext~2", Finisher.unique(Set.of("dir.x/noext").stream().collect(java.util.stream.Collectors.toCollection(HashSet::new)), "dir.x/noext"));
+    }
+
+    @Test
+    void aRootRefusesFoldersInsideEachOtherAndBadPolicies() {
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> RootSettings.of(config("r", "in", "in/out", "partial"), dir))
+                .getMessage().contains("must not contain each other"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> RootSettings.of(config("r", "", "", "sometimes"), dir))
+                .getMessage().contains("failurePolicy"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> RootSettings.of(config("../r", "", "", "partial"), dir))
+                .getMessage().contains("name"));
+        RootSettings ok = RootSettings.of(config("r", "", "", "all-or-nothing"), dir);
+        assertEquals(dir.resolve("hotfolder/in/r"), ok.in());
+        assertTrue(ok.allOrNothing());
+    }
+
+    /** A configuration as ConfigAdmin would give it: the given values, annotation defaults for the rest. */
+    private static RootConfig config(String name, String in, String out, String policy) {
+        java.util.Map<String, Object> values = java.util.Map.of("name", name, "profile", "p", "in", in, "out", out,
+                "failurePolicy", policy);
+        return (RootConfig) java.lang.reflect.Proxy.newProxyInstance(RootConfig.class.getClassLoader(),
+                new Class<?>[] { RootConfig.class },
+                (proxy, method, args) -> values.containsKey(method.getName()) ? values.get(method.getName()) : method.getDefaultValue());
+    }
+}
