@@ -36,6 +36,8 @@ public class HomeComponent {
                     Next, in another terminal:
                       ./sigillum sign --profile cades --out /tmp/signed FILE...
                       ./sigillum verify /tmp/signed/FILE.p7s --data FILE
+                    or drop a folder of files into %1$s/hotfolder/in/cades/ and then a file named APPROVED
+                    into it: the results appear in %1$s/hotfolder/out/cades/.
                     """.formatted(home.home()));
         }
     }
