@@ -38,7 +38,7 @@ class HotFolderTest {
     void startServer(@TempDir Path dir) throws Exception {
         tmp = dir;
         home = tmp.resolve("home");
-        server = new Server(home, tmp.resolve("server.log")).start(true);
+        server = new Server(home, tmp.resolve("server.log")).withOrdinaryFilePermissions().start(true);
     }
 
     @AfterAll
@@ -389,5 +389,38 @@ class HotFolderTest {
         Path r2 = awaitReady("ext", "c", 20_000);
         assertTrue(Files.readString(r2).contains("\"scan.tif.sig\""), Files.readString(r2));
         assertEquals(0, opensslVerify(r2.resolveSibling("scan.tif.sig"), r2.resolveSibling("scan.tif"), home.resolve("pki/demo-root.pem")));
+    }
+
+    @Test
+    void unreadableFilesAndFoldersGoToErrorAndAreNeverDeleted() throws Exception {
+        root("unreadable");
+        Path b = Files.createDirectories(in("unreadable").resolve("b"));
+        Files.writeString(b.resolve("fine.txt"), "fine");
+        Path secret = Files.writeString(b.resolve("secret.txt"), "mode 000");
+        Path closed = Files.createDirectories(b.resolve("closed"));
+        Files.writeString(closed.resolve("inside.txt"), "in a folder nobody may list");
+        Files.setPosixFilePermissions(secret, java.util.Set.of());
+        Files.setPosixFilePermissions(closed, java.util.Set.of());
+        try {
+            approve(b);
+            Path ready = awaitReady("unreadable", "b", 20_000);
+            String summary = Files.readString(ready);
+            assertTrue(summary.contains("\"signed\": 1,"), summary);
+            assertTrue(summary.contains("permission denied"), summary);
+            assertTrue(Files.readString(error("unreadable").resolve("b/secret.txt.error.json")).contains("cannot be read: permission denied"));
+            assertTrue(Files.readString(error("unreadable").resolve("b/closed.error.json")).contains("cannot be read"));
+            // Neither could be copied, so both are kept as they were, not deleted.
+            Path kept = error("unreadable").resolve("b-unprocessed");
+            Server.await("the unreadable originals kept", 10_000, () -> Files.exists(kept.resolve("UNPROCESSED.json")));
+            Files.setPosixFilePermissions(kept.resolve("secret.txt"), java.util.Set.of(java.nio.file.attribute.PosixFilePermission.OWNER_READ));
+            Files.setPosixFilePermissions(kept.resolve("closed"), java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+            assertEquals("mode 000", Files.readString(kept.resolve("secret.txt")));
+            assertEquals("in a folder nobody may list", Files.readString(kept.resolve("closed/inside.txt")));
+            assertFalse(Files.exists(b));
+        } finally {
+            if (Files.exists(closed)) {
+                Files.setPosixFilePermissions(closed, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+            }
+        }
     }
 }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -14,16 +16,31 @@ final class Server implements AutoCloseable {
     private final Path home;
     private final Path log;
     private Process process;
+    private boolean ordinaryFilePermissions;
 
     Server(Path home, Path log) {
         this.home = home;
         this.log = log;
     }
 
+    /**
+     * Runs the server without the capabilities that let root read any file, so that a file with
+     * mode 000 is unreadable to it as it would be to a service account (tests run as root in CI).
+     */
+    Server withOrdinaryFilePermissions() {
+        this.ordinaryFilePermissions = true;
+        return this;
+    }
+
     /** Starts the server; with {@code waitReady} returns once it prints "sigillum: ready". */
     Server start(boolean waitReady) throws IOException, InterruptedException {
         ProcessBuilder pb = Sigillum.command(home, "run").redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        if (ordinaryFilePermissions && "root".equals(System.getProperty("user.name"))) {
+            List<String> cmd = new ArrayList<>(List.of("setpriv", "--inh-caps=-all", "--bounding-set=-dac_override,-dac_read_search", "--"));
+            cmd.addAll(pb.command());
+            pb.command(cmd);
+        }
         // Tests run several servers one after another: no HTTP port to collide on.
         pb.environment().put("SIGILLUM_JAVA_OPTS", "-Dorg.apache.felix.http.enable=false");
         long mark = Files.exists(log) ? Files.size(log) : 0;

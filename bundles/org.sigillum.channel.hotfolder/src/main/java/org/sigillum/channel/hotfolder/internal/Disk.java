@@ -177,6 +177,12 @@ final class Disk {
         }
         Files.walkFileTree(root, new SimpleFileVisitor<>() {
             @Override
+            public FileVisitResult visitFileFailed(Path file, IOException exc) {
+                // A folder we may not read is not empty as far as we know: it stays.
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
             public FileVisitResult postVisitDirectory(Path dir, IOException exc) {
                 try (Stream<Path> s = Files.list(dir)) {
                     if (s.findAny().isEmpty()) {

@@ -70,7 +70,7 @@ final class Finisher {
         }
         long t2 = System.nanoTime();
         if (!b.marks.containsKey("cleaned")) {
-            clearInput(m);
+            clearInput(b, failedWhole, errorName);
             mark(b, "cleaned", "yes");
         }
         b.timing = String.format("sync %d ms, publish %d ms, input cleared %d ms", (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000,
@@ -293,20 +293,40 @@ final class Finisher {
     }
 
     /**
-     * Removes the input once its results are published: every listed file that is still as listed,
-     * and the semaphore. Whatever else is left (files added or changed after approval) is moved as a
-     * whole to {@code error/<batch>-unprocessed}: nothing the sender gave us is ever deleted unseen.
+     * Removes the input once its results are published: a file only when it is still as listed and
+     * a copy of it is in out/ or error/, and the semaphore. Whatever else is left (files added or
+     * changed after approval, files that could not be read or copied) is moved as it is to
+     * {@code error/<batch>-unprocessed}: nothing the sender gave us is ever deleted without a copy.
      */
-    private void clearInput(Manifest m) throws IOException {
-        if (m.loose()) {
-            Manifest.Entry e = m.entries().get(0);
-            if (m.unchanged(e)) {
-                if (settings.done() != null) {
+    private void clearInput(Batch b, boolean failedWhole, String errorName) throws IOException {
+        Manifest m = b.manifest;
+        if (settings.done() != null && !m.loose()) {
+            if (Files.isDirectory(m.source(), LinkOption.NOFOLLOW_LINKS)) {
+                Files.createDirectories(settings.done());
+                moveFolder(m.source(), settings.done().resolve(Disk.freeName(settings.done(), m.name())));
+            }
+            return;
+        }
+        for (Manifest.Entry e : m.entries()) {
+            Path p = m.input(e);
+            boolean copied = switch (e.kind()) {
+                case LINK, SPECIAL -> true;
+                case UNREADABLE -> false;
+                case FILE -> m.unchanged(e) && ((!failedWhole && b.signed.containsKey(e.index()))
+                        || (errorName != null && Files.exists(settings.error().resolve(errorName).resolve(e.rel()), LinkOption.NOFOLLOW_LINKS)));
+            };
+            if (copied) {
+                if (m.loose() && settings.done() != null) {
                     Files.createDirectories(settings.done());
-                    Files.move(m.source(), settings.done().resolve(Disk.freeName(settings.done(), m.name())));
+                    Files.move(p, settings.done().resolve(Disk.freeName(settings.done(), m.name())));
                 } else {
-                    Files.deleteIfExists(m.source());
+                    Files.deleteIfExists(p);
                 }
+            }
+        }
+        if (m.loose()) {
+            if (Files.exists(m.source(), LinkOption.NOFOLLOW_LINKS)) {
+                keepUnprocessed(m, List.of(m.name()), true);
             }
             return;
         }
@@ -314,34 +334,45 @@ final class Finisher {
         if (!Files.isDirectory(source, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
-        if (settings.done() != null) {
-            Files.createDirectories(settings.done());
-            moveFolder(source, settings.done().resolve(Disk.freeName(settings.done(), m.name())));
-            return;
-        }
-        for (Manifest.Entry e : m.entries()) {
-            Path p = m.input(e);
-            if (e.kind() == Manifest.Kind.FILE ? m.unchanged(e) : e.kind() != Manifest.Kind.UNREADABLE) {
-                Files.deleteIfExists(p);
-            }
-        }
         Files.deleteIfExists(source.resolve(settings.approval()));
         Disk.deleteEmptyDirectories(source);
         if (Files.exists(source, LinkOption.NOFOLLOW_LINKS)) {
-            List<String> left;
-            try (Stream<Path> s = Files.walk(source)) {
-                left = s.filter(p -> !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).map(p -> Manifest.rel(source, p)).sorted().toList();
-            }
-            Path target = settings.error().resolve(Disk.freeName(settings.error(), m.name() + "-unprocessed"));
-            Files.createDirectories(settings.error());
-            moveFolder(source, target);
-            Map<String, Object> j = new LinkedHashMap<>();
-            j.put("batch", m.name());
-            j.put("root", settings.name());
-            j.put("message", "these files were added or changed after the batch was approved; they were not signed. Send them again in a new batch.");
-            j.put("files", left);
-            Disk.writeDurably(target.resolve("UNPROCESSED.json"), JsonOut.write(j).getBytes(StandardCharsets.UTF_8));
+            List<String> left = new ArrayList<>();
+            Files.walkFileTree(source, new java.nio.file.SimpleFileVisitor<>() {
+                @Override
+                public java.nio.file.FileVisitResult visitFile(Path f, BasicFileAttributes a) {
+                    left.add(Manifest.rel(source, f));
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public java.nio.file.FileVisitResult visitFileFailed(Path f, IOException x) {
+                    left.add(Manifest.rel(source, f) + " (cannot be read)");
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+            });
+            left.sort(null);
+            keepUnprocessed(m, left, false);
         }
+    }
+
+    /** Moves what is left of an input (without reading it) to error/<batch>-unprocessed, with a note. */
+    private void keepUnprocessed(Manifest m, List<String> left, boolean loose) throws IOException {
+        Files.createDirectories(settings.error());
+        Path target = settings.error().resolve(Disk.freeName(settings.error(), m.name() + "-unprocessed"));
+        if (loose) {
+            Files.createDirectories(target);
+            Files.move(m.source(), target.resolve(m.name()));
+        } else {
+            moveFolder(m.source(), target);
+        }
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("batch", m.name());
+        j.put("root", settings.name());
+        j.put("message", "These files were not signed and are kept here as they were: they were added or changed after the "
+                + "batch was approved, or could not be read or copied (the batch's error files say why). Send them again in a new batch.");
+        j.put("files", left);
+        Disk.writeDurably(target.resolve("UNPROCESSED.json"), JsonOut.write(j).getBytes(StandardCharsets.UTF_8));
     }
 
     private static void moveFolder(Path from, Path to) throws IOException {
