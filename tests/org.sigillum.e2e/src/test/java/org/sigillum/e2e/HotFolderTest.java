@@ -124,7 +124,8 @@ class HotFolderTest {
         Path ready = awaitReady("odd", b.getFileName().toString(), 30_000);
         Path o = ready.getParent();
         String summary = Files.readString(ready);
-        assertFalse(Files.exists(b), "the input batch is removed once its results are out");
+        // The input is removed right after READY appears.
+        Server.await("the input batch to be removed", 10_000, () -> !Files.exists(b));
 
         Path anchor = home.resolve("pki/demo-root.pem");
         List<String> signed = List.of("a.txt", "sub folder/Grüße mit Leerzeichen – €.txt", b.relativize(deep.resolve("deep.bin")).toString());
@@ -197,7 +198,7 @@ class HotFolderTest {
         Path ready = awaitReady("names", "x-1", 20_000);
         assertTrue(Files.readString(ready).contains("\"signed\": 0"), Files.readString(ready));
         assertEquals(List.of(taken.resolve("theirs.txt")), files(taken), "an existing folder is never written into");
-        assertFalse(Files.exists(b));
+        Server.await("the input batch to be removed", 10_000, () -> !Files.exists(b));
     }
 
     @Test
@@ -382,13 +383,15 @@ class HotFolderTest {
         assertTrue(Files.exists(done.resolve("APPROVED")));
         assertFalse(Files.exists(b));
 
-        root("ext", "signatureExtension = .sig");
+        // With a done folder the staged originals are copies, not links: they must still be published.
+        root("ext", "signatureExtension = .sig", "done = hotfolder/done/ext");
         Path c = Files.createDirectories(in("ext").resolve("c"));
         Files.writeString(c.resolve("scan.tif"), "not really a TIFF, any bytes will do");
         approve(c);
         Path r2 = awaitReady("ext", "c", 20_000);
         assertTrue(Files.readString(r2).contains("\"scan.tif.sig\""), Files.readString(r2));
         assertEquals(0, opensslVerify(r2.resolveSibling("scan.tif.sig"), r2.resolveSibling("scan.tif"), home.resolve("pki/demo-root.pem")));
+        assertTrue(Files.readString(r2).contains("\"failed\": 0,"), Files.readString(r2));
     }
 
     @Test

@@ -1,7 +1,5 @@
 package org.sigillum.channel.hotfolder.internal;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Map;
@@ -27,16 +25,14 @@ final class Batch {
     long retryAt;
     long backoffMillis;
     final long startedNanos = System.nanoTime();
+    /** Why this batch waits, for the status; null when it does not. */
+    volatile String waitReason;
     /** How long finishing took, step by step, for the log. */
     volatile String timing = "";
 
-    Batch(Manifest manifest, Path dir) throws IOException {
+    Batch(Manifest manifest, Path dir) {
         this.manifest = manifest;
         this.dir = dir;
-        for (int i = 0; i < SHARDS; i++) {
-            Files.createDirectories(dir.resolve("input").resolve(Integer.toString(i)));
-            Files.createDirectories(dir.resolve("sig").resolve(Integer.toString(i)));
-        }
         this.journal = new Journal(dir);
     }
 

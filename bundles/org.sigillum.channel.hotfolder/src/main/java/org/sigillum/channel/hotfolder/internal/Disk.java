@@ -102,25 +102,34 @@ final class Disk {
     }
 
     /**
-     * Moves a finished folder to {@code target} in one step when both are on one file system; else
-     * copies it file by file (each under a temporary name, {@code last} after all others) and then
-     * deletes the source. Returns false when the target exists: the caller picks another name.
+     * Moves a finished folder to {@code parent/name} in one step when both are on one file system.
+     * Across file systems it is copied into a hidden {@code .name.sigillum-part} folder beside the
+     * target (each file forced, {@code last} last), which is then renamed: the target still appears
+     * whole, at once. Returns false when the target exists: the caller picks another name.
      */
-    static boolean publish(Path source, Path target, String last) throws IOException {
+    static boolean publish(Path source, Path parent, String name, String last) throws IOException {
+        Path target = parent.resolve(name);
         if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
             return false;
         }
         try {
             Files.move(source, target, StandardCopyOption.ATOMIC_MOVE);
-            forceDirectory(target.getParent());
-            return true;
         } catch (AtomicMoveNotSupportedException e) {
-            copyTree(source, target, last);
+            Path part = parent.resolve("." + name + ".sigillum-part");
+            copyTree(source, part, last == null ? "" : last);
+            try {
+                Files.move(part, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (java.nio.file.DirectoryNotEmptyException | java.nio.file.FileAlreadyExistsException x) {
+                return false;
+            }
+            forceDirectory(parent);
             deleteTree(source);
             return true;
         } catch (java.nio.file.DirectoryNotEmptyException | java.nio.file.FileAlreadyExistsException e) {
             return false;
         }
+        forceDirectory(parent);
+        return true;
     }
 
     /** The copy for a target on another file system; safe to run again after a crash. */

@@ -60,10 +60,26 @@ final class DocumentStep {
             }
         }
         Path src = batch.manifest.input(e);
+        if (!batch.manifest.inside(e)) {
+            throw refused("is in a folder that was replaced by a symbolic link after the batch was approved; links are never followed");
+        }
         check(batch.manifest, e, src, "before it was signed");
         Path staged = batch.stagedInput(e.index());
         byte[] data = null;
-        try (InputStream in = Files.newInputStream(src, LinkOption.NOFOLLOW_LINKS)) {
+        boolean linked;
+        try {
+            Files.createDirectories(staged.getParent());
+            linked = link(src, staged);
+        } catch (IOException x) {
+            throw new Outcome.Held(Reason.IO_ERROR.label(), "the work folder " + settings.work() + " cannot be written: " + x.getMessage(), x);
+        }
+        // Read what was staged when it is a link: the bytes signed are then the bytes published,
+        // whatever the sender does to the name in the input meanwhile.
+        Path from = linked ? staged : src;
+        try (InputStream in = Files.newInputStream(from, LinkOption.NOFOLLOW_LINKS)) {
+            if (linked) {
+                check(batch.manifest, e, staged, "before it was signed");
+            }
             if (e.size() <= IN_MEMORY) {
                 data = in.readNBytes((int) e.size() + 1);
                 if (data.length != e.size()) {
@@ -71,23 +87,27 @@ final class DocumentStep {
                             + " read): it was probably still being written when the batch was approved");
                 }
             }
-            try {
-                if (data != null) {
-                    stage(src, staged, data);
-                } else {
-                    Files.copy(in, staged, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            if (!linked) {
+                try {
+                    if (data != null) {
+                        Files.write(staged, data);
+                    } else {
+                        Files.copy(in, staged, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    }
+                    // A copy carries the original's time, so the check before publication treats it like a link.
+                    Files.setLastModifiedTime(staged, java.nio.file.attribute.FileTime.fromMillis(e.modified()));
+                } catch (IOException x) {
+                    throw new Outcome.Held(Reason.IO_ERROR.label(), "the work folder " + settings.work() + " cannot be written: " + x.getMessage(), x);
                 }
-            } catch (IOException x) {
-                throw new Outcome.Held(Reason.IO_ERROR.label(), "the work folder " + settings.work() + " cannot be written: " + x.getMessage(), x);
             }
         } catch (AccessDeniedException x) {
             throw refused("cannot be read: permission denied");
         } catch (NoSuchFileException x) {
             throw refused("disappeared before it was signed");
         } catch (IOException x) {
-            throw refused("cannot be read: " + x.getMessage());
+            throw refused("cannot be read: " + reason(x));
         }
-        check(batch.manifest, e, src, "while it was being copied");
+        check(batch.manifest, e, from, "while it was being read");
         Content content = data != null ? Content.of(data) : Content.of(staged);
         SigningOverrides o = SigningOverrides.none().withTokens(settings.tokens().isEmpty() ? null : settings.tokens())
                 .withPackaging(settings.packaging());
@@ -109,6 +129,7 @@ final class DocumentStep {
         String outSha;
         Path sig = batch.stagedSignature(e.index());
         try {
+            Files.createDirectories(sig.getParent());
             // Written in place: a half-written file is never trusted, since only a journal line with its
             // hash makes it count, and that line is written after this file is complete.
             MessageDigest md = sha256();
@@ -136,21 +157,36 @@ final class DocumentStep {
     }
 
     /**
-     * A hard link when the input is on the work folder's file system: no second copy of the bytes
-     * to write and flush (the 20,000 files of a large batch would otherwise double the disk traffic).
-     * A link shares the file with the sender, so {@link Finisher} checks before publishing that it
-     * still has the size and time it had when it was read; elsewhere the bytes are copied.
+     * A hard link when the input is on the work folder's file system and no {@code done} folder
+     * keeps the input: no second copy of the bytes to write and flush (20,000 files of a large batch
+     * would otherwise double the disk traffic). Returns false when a copy must be made instead.
      */
-    private static void stage(Path src, Path staged, byte[] data) throws IOException {
+    private boolean link(Path src, Path staged) throws IOException {
         Files.deleteIfExists(staged);
+        if (settings.done() != null) {
+            // The input lives on in done/: a link would let a change there alter the published copy.
+            return false;
+        }
         try {
             Files.createLink(staged, src);
-            return;
         } catch (UnsupportedOperationException | java.nio.file.FileSystemException e) {
-            // another file system, or links not allowed: copy
+            return false;
         }
-        // In place, like the signature: its hash in the journal decides whether it counts.
-        Files.write(staged, data);
+        // link(2) does not follow a symbolic link: if the name was swapped for one, we linked the link.
+        if (!Files.isRegularFile(staged, LinkOption.NOFOLLOW_LINKS)) {
+            Files.deleteIfExists(staged);
+            return false;
+        }
+        return true;
+    }
+
+    /** An I/O failure as a person reads it: the JDK often gives only the file's name. */
+    static String reason(IOException x) {
+        String m = x.getMessage();
+        if (x instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
+            return f.getReason();
+        }
+        return x.getClass().getSimpleName() + (m == null ? "" : ": " + m);
     }
 
     /** The format's name for the output, kept inside the batch and given the root's extension if one is set. */
@@ -181,8 +217,11 @@ final class DocumentStep {
             throw refused("is no longer a regular file");
         }
         if (a.size() != e.size() || a.lastModifiedTime().toMillis() != e.modified()) {
-            throw refused("changed after the batch was approved (" + e.size() + " bytes listed, " + a.size()
-                    + " now): it was probably still being written when the semaphore appeared; send it again in a new batch");
+            String what = a.size() != e.size() ? "its size went from " + e.size() + " to " + a.size() + " bytes"
+                    : "it was written again (modification time " + java.time.Instant.ofEpochMilli(e.modified()) + " became "
+                            + a.lastModifiedTime().toInstant() + ")";
+            throw refused("changed after the batch was approved (" + what + "): it was probably still being written "
+                    + "when the semaphore appeared; send it again in a new batch");
         }
         if (a.size() == 0 && !settings.acceptEmpty()) {
             throw refused("is empty (0 bytes); empty files are not signed unless the root sets acceptEmptyFiles");

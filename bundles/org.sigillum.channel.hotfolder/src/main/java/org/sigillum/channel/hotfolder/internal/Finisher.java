@@ -35,8 +35,6 @@ final class Finisher {
 
     /** Returns the published output folder's name, or null when the batch failed as a whole. */
     String finish(Batch b) throws IOException {
-        Manifest m = b.manifest;
-        boolean failedWhole = settings.allOrNothing() && !b.failed.isEmpty();
         long t0 = System.nanoTime();
         if (!b.marks.containsKey("synced")) {
             dropChangedCopies(b);
@@ -44,6 +42,8 @@ final class Finisher {
             b.journal.force();
             mark(b, "synced", "yes");
         }
+        // Only now: the check above may have turned a signed document into a failed one.
+        boolean failedWhole = settings.allOrNothing() && !b.failed.isEmpty();
         Path pub = b.dir.resolve("publish");
         String errorName = null;
         if (failedWhole || !b.failed.isEmpty()) {
@@ -110,15 +110,17 @@ final class Finisher {
     private String publishErrors(Batch b, Path dir, boolean failedWhole) throws IOException {
         Manifest m = b.manifest;
         Files.createDirectories(dir);
+        Map<Integer, String> errorNames = errorNames(b, failedWhole);
         List<Object> failures = new ArrayList<>();
         for (Manifest.Entry e : m.entries()) {
             Journal.Failed f = b.failed.get(e.index());
             if (f == null && !failedWhole) {
                 continue;
             }
-            Path copy = dir.resolve(e.rel());
+            String copyName = errorNames.get(e.index());
+            Path copy = dir.resolve(copyName);
             Files.createDirectories(copy.getParent());
-            boolean kept = copyOriginal(m.input(e), copy);
+            boolean kept = m.inside(e) && copyOriginal(m.input(e), copy);
             Map<String, Object> j = new LinkedHashMap<>();
             j.put("document", e.rel());
             j.put("batch", m.name());
@@ -132,7 +134,7 @@ final class Finisher {
             }
             j.put("originalKept", kept);
             j.put("time", Instant.now().toString());
-            Files.writeString(dir.resolve(e.rel() + ".error.json"), JsonOut.write(j), StandardCharsets.UTF_8);
+            Files.writeString(dir.resolve(copyName + ".error.json"), JsonOut.write(j), StandardCharsets.UTF_8);
             if (f != null) {
                 failures.add(Map.of("document", e.rel(), "reason", f.reason(), "message", f.message()));
             }
@@ -150,6 +152,28 @@ final class Finisher {
         }
         Disk.syncTree(dir);
         return place(b, dir, settings.error(), "error-name", failedWhole ? settings.failed() : null);
+    }
+
+    /**
+     * Where each failed document's copy goes in the error folder, planned from the journal alone (so
+     * that clearing the input after a crash looks in the same places): its relative name, unless that
+     * is the FAILED semaphore's or another copy's or error file's name.
+     */
+    Map<Integer, String> errorNames(Batch b, boolean failedWhole) {
+        Set<String> taken = new HashSet<>();
+        taken.add(settings.failed());
+        Map<Integer, String> names = new java.util.HashMap<>();
+        for (Manifest.Entry e : b.manifest.entries()) {
+            if (failedWhole || b.failed.containsKey(e.index())) {
+                String n = unique(taken, e.rel());
+                while (!taken.add(n + ".error.json")) {
+                    taken.remove(n);
+                    n = unique(taken, n + "~");
+                }
+                names.put(e.index(), n);
+            }
+        }
+        return names;
     }
 
     /** Copies the untouched original into the error folder; a link is copied as a link, a pipe not at all. */
@@ -242,9 +266,9 @@ final class Finisher {
         Files.createDirectories(parent);
         String chosen = b.marks.get(key);
         if (chosen != null && Files.exists(parent.resolve(chosen), LinkOption.NOFOLLOW_LINKS)
+                && Files.exists(assembled, LinkOption.NOFOLLOW_LINKS)
                 && !Files.getFileStore(assembled).equals(Files.getFileStore(parent))) {
-            // A copy to another file system that a crash cut short: finish it (it is idempotent).
-            Disk.copyTree(assembled, parent.resolve(chosen), last == null ? "" : last);
+            // Copied to another file system and renamed into place; the crash came before our copy was deleted.
             Disk.deleteTree(assembled);
             return chosen;
         }
@@ -253,11 +277,7 @@ final class Finisher {
                 chosen = Disk.freeName(parent, b.manifest.name());
                 mark(b, key, chosen);
             }
-            if (Disk.publish(assembled, parent.resolve(chosen), last)) {
-                return chosen;
-            }
-            if (!Files.exists(assembled)) {
-                // The copy to another file system finished before a crash: it is in place.
+            if (Disk.publish(assembled, parent, chosen, last)) {
                 return chosen;
             }
         }
@@ -269,7 +289,7 @@ final class Finisher {
             if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
                 return;
             }
-            throw new IOException("staged file " + staged + " is missing");
+            throw new IOException("the staged result " + staged + " for " + target.getFileName() + " is missing");
         }
         Files.createDirectories(target.getParent());
         Disk.rename(staged, target);
@@ -300,6 +320,11 @@ final class Finisher {
      */
     private void clearInput(Batch b, boolean failedWhole, String errorName) throws IOException {
         Manifest m = b.manifest;
+        if (!m.loose() && Files.isSymbolicLink(m.source())) {
+            // Replaced by a link after approval: nothing behind it is ours to touch.
+            return;
+        }
+        Map<Integer, String> errorNames = errorNames(b, failedWhole);
         if (settings.done() != null && !m.loose()) {
             if (Files.isDirectory(m.source(), LinkOption.NOFOLLOW_LINKS)) {
                 Files.createDirectories(settings.done());
@@ -309,11 +334,15 @@ final class Finisher {
         }
         for (Manifest.Entry e : m.entries()) {
             Path p = m.input(e);
+            if (!m.inside(e)) {
+                continue;
+            }
             boolean copied = switch (e.kind()) {
                 case LINK, SPECIAL -> true;
                 case UNREADABLE -> false;
                 case FILE -> m.unchanged(e) && ((!failedWhole && b.signed.containsKey(e.index()))
-                        || (errorName != null && Files.exists(settings.error().resolve(errorName).resolve(e.rel()), LinkOption.NOFOLLOW_LINKS)));
+                        || (errorName != null && errorNames.containsKey(e.index())
+                                && Files.exists(settings.error().resolve(errorName).resolve(errorNames.get(e.index())), LinkOption.NOFOLLOW_LINKS)));
             };
             if (copied) {
                 if (m.loose() && settings.done() != null) {

@@ -34,11 +34,19 @@ final class Journal implements Closeable {
     record State(Map<Integer, Signed> signed, Map<Integer, Failed> failed, Map<String, String> marks) {
     }
 
-    private final FileChannel channel;
+    private final Path file;
+    /** Opened on the first write: a queue of many small batches must not hold a file open each. */
+    private FileChannel channel;
 
-    Journal(Path dir) throws IOException {
-        this.channel = FileChannel.open(dir.resolve(FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.APPEND);
+    Journal(Path dir) {
+        this.file = dir.resolve(FILE);
+    }
+
+    private FileChannel channel() throws IOException {
+        if (channel == null) {
+            channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        }
+        return channel;
     }
 
     void signed(int index, Signed s) throws IOException {
@@ -53,23 +61,38 @@ final class Journal implements Closeable {
     /** A step of finishing the batch (the chosen output name, "published"…), forced to disk at once. */
     void mark(String key, String value) throws IOException {
         append(Escape.line("M", key, value));
-        channel.force(false);
+        force();
     }
 
-    void force() throws IOException {
-        channel.force(false);
+    synchronized void force() throws IOException {
+        channel().force(false);
     }
 
     private synchronized void append(String line) throws IOException {
+        FileChannel ch = channel();
+        long before = ch.size();
         ByteBuffer b = ByteBuffer.wrap(line.getBytes(StandardCharsets.UTF_8));
-        while (b.hasRemaining()) {
-            channel.write(b);
+        try {
+            while (b.hasRemaining()) {
+                ch.write(b);
+            }
+        } catch (IOException e) {
+            // A line cut short (disk full) must not run into the next one.
+            try {
+                ch.truncate(before);
+            } catch (IOException ignored) {
+                // the torn line is ignored on reading anyway
+            }
+            throw e;
         }
     }
 
     @Override
-    public void close() throws IOException {
-        channel.close();
+    public synchronized void close() throws IOException {
+        if (channel != null) {
+            channel.close();
+            channel = null;
+        }
     }
 
     static State read(Path dir) throws IOException {

@@ -78,7 +78,8 @@ record Manifest(String id, Path source, String name, boolean loose, Instant appr
 
     void writeTo(Path dir) throws IOException {
         StringBuilder sb = new StringBuilder("sigillum-batch 1\n");
-        sb.append(Escape.line("id", id)).append(Escape.line("source", source.toString()))
+        // As a URI: a folder name that is not valid in the JVM's charset still reads back as the same path.
+        sb.append(Escape.line("id", id)).append(Escape.line("source", source.toUri().toString()))
                 .append(Escape.line("name", name)).append(Escape.line("loose", String.valueOf(loose)))
                 .append(Escape.line("approved", approvedAt.toString()));
         for (Entry e : entries) {
@@ -114,12 +115,35 @@ record Manifest(String id, Path source, String name, boolean loose, Instant appr
         if (id == null || source == null || name == null) {
             throw new IOException("incomplete batch manifest: " + dir.resolve(FILE));
         }
-        return new Manifest(id, Path.of(source), name, loose, approved, List.copyOf(entries));
+        return new Manifest(id, Path.of(java.net.URI.create(source)), name, loose, approved, List.copyOf(entries));
     }
 
     /** Where document {@code e} was in the input. */
     Path input(Entry e) {
         return loose ? source : source.resolve(e.rel());
+    }
+
+    /**
+     * Whether the folders between the batch and document {@code e} are still real folders: a sender
+     * who swaps one for a symbolic link after approval must not make us read, copy or delete
+     * anything outside the batch.
+     */
+    boolean inside(Entry e) {
+        if (loose) {
+            return true;
+        }
+        try {
+            if (Files.isSymbolicLink(source)) {
+                return false;
+            }
+            Path rel = Path.of(e.rel()).getParent();
+            if (rel == null) {
+                return true;
+            }
+            return source.resolve(rel).toRealPath().equals(source.toRealPath().resolve(rel));
+        } catch (IOException | RuntimeException x) {
+            return false;
+        }
     }
 
     /** Whether the input file is still the one listed (same size and modification time, not a link). */

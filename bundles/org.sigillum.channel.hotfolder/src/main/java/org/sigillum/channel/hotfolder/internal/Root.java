@@ -35,6 +35,7 @@ import org.sigillum.api.SigningService;
 final class Root {
 
     private static final System.Logger LOG = System.getLogger(Root.class.getName());
+    private static final int MAX_QUEUED = 1000;
 
     private final RootSettings settings;
     private final SigningService signing;
@@ -64,7 +65,6 @@ final class Root {
     private final AtomicLong signedDocs = new AtomicLong();
     private final AtomicLong failedDocs = new AtomicLong();
     private volatile String problem = "";
-    private volatile String waiting = "";
     private volatile String lastError = "";
     private volatile Instant lastErrorTime;
 
@@ -99,7 +99,6 @@ final class Root {
                 LOG.log(System.Logger.Level.ERROR, "hot folder " + settings.name() + ": " + problem);
                 return;
             }
-            recover();
         } catch (IOException e) {
             problem = "cannot use its folders: " + e.getMessage();
             LOG.log(System.Logger.Level.ERROR, "hot folder " + settings.name() + ": " + problem);
@@ -134,18 +133,28 @@ final class Root {
             lock.notifyAll();
         }
         long deadline = System.nanoTime() + 30_000_000_000L;
+        boolean ended = true;
         for (Thread t : threads) {
             try {
                 long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
                 t.join(left);
                 if (t.isAlive()) {
                     t.interrupt();
-                    t.join(1000);
+                    t.join(30_000);
                 }
+                ended &= !t.isAlive();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+                ended = false;
                 break;
             }
+        }
+        if (!ended) {
+            // A thread still works on a batch: keeping the locks stops a new instance of this root
+            // from working on the same batch at the same time. It shows as a problem until restart.
+            LOG.log(System.Logger.Level.ERROR, "hot folder " + settings.name() + ": a worker did not stop within a minute; "
+                    + "its folders stay locked until the server restarts");
+            return;
         }
         synchronized (lock) {
             for (Batch b : active) {
@@ -186,12 +195,18 @@ final class Root {
     ChannelStatus status() {
         int q;
         int r;
+        List<String> waits = new ArrayList<>();
         synchronized (lock) {
             q = queued.size();
             r = active.size();
+            for (Batch b : active) {
+                if (b.waitReason != null) {
+                    waits.add("batch " + b.name() + ": " + b.waitReason);
+                }
+            }
         }
         return new ChannelStatus("hotfolder", settings.name(), q, r, doneBatches.get(), failedBatches.get(), signedDocs.get(),
-                failedDocs.get(), problem, waiting, lastError, Optional.ofNullable(lastErrorTime));
+                failedDocs.get(), problem, String.join("; ", waits), lastError, Optional.ofNullable(lastErrorTime));
     }
 
     // --- recovery and claiming -------------------------------------------------------------
@@ -219,6 +234,7 @@ final class Root {
             }
             Journal.State state = Journal.read(dir);
             Batch b = new Batch(m, dir);
+            b.abort = settings.allOrNothing() && !state.failed().isEmpty();
             b.marks.putAll(state.marks());
             b.failed.putAll(state.failed());
             boolean synced = state.marks().containsKey("synced");
@@ -260,6 +276,14 @@ final class Root {
     }
 
     private void pollLoop() {
+        try {
+            // Here rather than in start(): checking staged files of large batches must not hold up activation.
+            recover();
+        } catch (IOException | RuntimeException e) {
+            problem = "cannot resume the batches in " + settings.work() + ": " + e.getMessage();
+            LOG.log(System.Logger.Level.ERROR, "hot folder " + settings.name() + ": " + problem, e);
+            return;
+        }
         while (true) {
             synchronized (pollSignal) {
                 if (stopped) {
@@ -269,8 +293,11 @@ final class Root {
             try {
                 checkProfile();
                 poll();
-            } catch (IOException | RuntimeException e) {
-                error("cannot read " + settings.in() + ": " + e.getMessage());
+            } catch (IOException e) {
+                error("cannot look into " + settings.in() + ": " + DocumentStep.reason(e));
+            } catch (RuntimeException | Error e) {
+                LOG.log(System.Logger.Level.ERROR, "hot folder " + settings.name() + ": polling failed", e);
+                error("polling failed: " + e);
             }
             // Its own monitor: the workers' notifications about every document must not wake the poller.
             synchronized (pollSignal) {
@@ -295,7 +322,7 @@ final class Root {
         } else if (ps.get().problems().stream().anyMatch(s -> s.startsWith("misconfigured"))) {
             p = "profile '" + settings.profile() + "' is " + String.join("; ", ps.get().problems());
         } else if (!ps.get().tokens().containsAll(settings.tokens())) {
-            p = "tokens " + settings.tokens() + " are not all among profile '" + settings.profile() + "''s tokens " + ps.get().tokens();
+            p = "tokens " + settings.tokens() + " are not all among the tokens of profile '" + settings.profile() + "' " + ps.get().tokens();
         }
         if (!p.equals(problem)) {
             if (!p.isEmpty()) {
@@ -315,11 +342,17 @@ final class Root {
             ds.forEach(entries::add);
         }
         entries.sort(null);
-        looseSeen.keySet().retainAll(entries);
+        looseSeen.keySet().retainAll(new java.util.HashSet<>(entries));
         for (Path p : entries) {
             String n = p.getFileName().toString();
             if (n.startsWith(".") || claimed.contains(p)) {
                 continue;
+            }
+            synchronized (lock) {
+                if (queued.size() >= MAX_QUEUED) {
+                    // Enough waiting work: the rest stays in in/ (and out of memory) until there is room.
+                    return;
+                }
             }
             BasicFileAttributes a;
             try {
@@ -342,7 +375,7 @@ final class Root {
                 if (newest > now - settings.settle().toMillis()) {
                     continue;
                 }
-                claim(p, n, false, docs);
+                claimOrSay(p, n, false, docs);
             } else if (a.isRegularFile() && settings.looseFiles()) {
                 long[] seen = looseSeen.get(p);
                 long mtime = a.lastModifiedTime().toMillis();
@@ -350,9 +383,17 @@ final class Root {
                     looseSeen.put(p, new long[] { a.size(), mtime, now });
                 } else if (now - seen[2] >= settings.stable().toMillis()) {
                     looseSeen.remove(p);
-                    claim(p, n, true, List.of(new Manifest.Entry(0, n, Manifest.Kind.FILE, a.size(), mtime)));
+                    claimOrSay(p, n, true, List.of(new Manifest.Entry(0, n, Manifest.Kind.FILE, a.size(), mtime)));
                 }
             }
+        }
+    }
+
+    private void claimOrSay(Path source, String name, boolean loose, List<Manifest.Entry> docs) {
+        try {
+            claim(source, name, loose, docs);
+        } catch (IOException e) {
+            error("cannot take batch " + name + ": the work folder " + settings.work() + " cannot be written: " + DocumentStep.reason(e));
         }
     }
 
@@ -366,8 +407,8 @@ final class Root {
         Path dir = settings.work().resolve(id);
         Disk.rename(tmp, dir);
         Disk.forceDirectory(settings.work());
-        claimed.add(source);
         Batch b = new Batch(m, dir);
+        claimed.add(source);
         for (Manifest.Entry e : docs) {
             b.pending.add(e.index());
         }
@@ -467,10 +508,11 @@ final class Root {
             held = h;
         } catch (Outcome o) {
             throw new IllegalStateException(o);
-        } catch (RuntimeException x) {
-            // A defect must not kill the worker; the document is retried after a pause.
+        } catch (RuntimeException | Error x) {
+            // A defect (or a plug-in's class going away) must not kill the worker nor leave the batch
+            // counted as in flight for ever: the document is retried after a pause.
             LOG.log(System.Logger.Level.ERROR, "hot folder " + settings.name() + ": unexpected failure on " + e.rel(), x);
-            held = new Outcome.Held("internal", "unexpected " + x.getClass().getSimpleName() + ": " + x.getMessage(), x);
+            held = new Outcome.Held("internal", "unexpected " + x.getClass().getSimpleName() + ": " + x.getMessage(), null);
         }
         synchronized (lock) {
             b.inFlight--;
@@ -479,14 +521,12 @@ final class Root {
                 b.backoffMillis = b.backoffMillis == 0 ? settings.retry().toMillis()
                         : Math.min(settings.retryMax().toMillis(), b.backoffMillis * 2);
                 b.retryAt = System.currentTimeMillis() + b.backoffMillis;
-                waiting = "batch " + b.name() + ": " + held.reason + ": " + held.getMessage() + " (retrying every "
-                        + b.backoffMillis / 1000 + " s at most)";
-                LOG.log(System.Logger.Level.WARNING, "hot folder " + settings.name() + " waits: " + waiting);
+                b.waitReason = held.reason + ": " + held.getMessage() + " (retrying every " + b.backoffMillis / 1000
+                        + " s at most)";
+                LOG.log(System.Logger.Level.WARNING, "hot folder " + settings.name() + " waits: batch " + b.name() + ": " + b.waitReason);
             } else {
-                if (b.backoffMillis != 0) {
-                    b.backoffMillis = 0;
-                    waiting = "";
-                }
+                b.backoffMillis = 0;
+                b.waitReason = null;
                 if (settings.allOrNothing() && !b.failed.isEmpty()) {
                     b.abort = true;
                 }
@@ -500,7 +540,11 @@ final class Root {
             long signedMs = (System.nanoTime() - b.startedNanos) / 1_000_000;
             String out = finisher.finish(b);
             b.journal.close();
-            Disk.deleteTree(b.dir);
+            // Hidden first: a crash while deleting must leave no half-deleted batch that looks claimed.
+            Path gone = b.dir.resolveSibling("." + b.dir.getFileName() + "-finished");
+            Disk.rename(b.dir, gone);
+            Disk.forceDirectory(settings.work());
+            Disk.deleteTree(gone);
             claimed.remove(b.manifest.source());
             long ms = (System.nanoTime() - b.startedNanos) / 1_000_000;
             if (out == null) {
@@ -518,14 +562,15 @@ final class Root {
                 active.remove(b);
                 lock.notifyAll();
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             LOG.log(System.Logger.Level.ERROR, "hot folder " + settings.name() + ": batch " + b.name() + " cannot be finished", e);
             synchronized (lock) {
                 b.finishing = false;
                 b.backoffMillis = b.backoffMillis == 0 ? settings.retry().toMillis()
                         : Math.min(settings.retryMax().toMillis(), b.backoffMillis * 2);
                 b.retryAt = System.currentTimeMillis() + b.backoffMillis;
-                waiting = "batch " + b.name() + " cannot be published: " + e.getMessage();
+                b.waitReason = "cannot be published: " + (e instanceof IOException io ? DocumentStep.reason(io) : e.toString())
+                        + " (retrying every " + b.backoffMillis / 1000 + " s at most)";
                 lock.notifyAll();
             }
         }

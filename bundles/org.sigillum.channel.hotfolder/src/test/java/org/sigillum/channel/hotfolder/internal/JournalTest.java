@@ -102,6 +102,26 @@ class JournalTest {
         assertTrue(ok.allOrNothing());
     }
 
+    @Test
+    void aFolderSwappedForALinkAfterApprovalIsNoLongerInside() throws IOException {
+        Path b = Files.createDirectories(dir.resolve("in/b/sub"));
+        Files.writeString(b.resolve("x.txt"), "x");
+        Path outside = Files.createDirectories(dir.resolve("server-secrets"));
+        Files.writeString(outside.resolve("x.txt"), "not the sender's");
+        Manifest m = new Manifest("1-1", dir.resolve("in/b"), "b", false, Instant.now(),
+                List.of(new Manifest.Entry(0, "sub/x.txt", Manifest.Kind.FILE, 1, 0), new Manifest.Entry(1, "top.txt", Manifest.Kind.FILE, 1, 0)));
+        assertTrue(m.inside(m.entries().get(0)));
+        Files.delete(b.resolve("x.txt"));
+        Files.delete(b);
+        Files.createSymbolicLink(b, outside);
+        assertFalse(m.inside(m.entries().get(0)), "sub/ now leads outside the batch");
+        assertTrue(m.inside(m.entries().get(1)));
+        Path batch = dir.resolve("in/b");
+        Path moved = Files.move(batch, dir.resolve("in/b-real"));
+        Files.createSymbolicLink(batch, moved);
+        assertFalse(m.inside(m.entries().get(1)), "the batch folder itself is now a link");
+    }
+
     /** A configuration as ConfigAdmin would give it: the given values, annotation defaults for the rest. */
     private static RootConfig config(String name, String in, String out, String policy) {
         java.util.Map<String, Object> values = java.util.Map.of("name", name, "profile", "p", "in", in, "out", out,
