@@ -7,8 +7,6 @@ import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.Signature;
 import java.util.ArrayList;
-import java.util.Dictionary;
-import java.util.Hashtable;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
@@ -18,14 +16,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.osgi.framework.BundleContext;
-import org.osgi.framework.FrameworkUtil;
-import org.osgi.service.cm.Configuration;
-import org.osgi.service.cm.ConfigurationAdmin;
-import org.osgi.util.tracker.ServiceTracker;
 import org.sigillum.api.Content;
 import org.sigillum.api.Document;
-import org.sigillum.api.SigningRequest;
 import org.sigillum.api.SigningService;
 
 /**
@@ -44,27 +36,8 @@ class SigningBenchmark {
 
     @Test
     void cadesThroughSigningServiceAgainstRawRsa() throws Exception {
-        TestPki.write(dir, "bench-pw");
-        BundleContext ctx = FrameworkUtil.getBundle(getClass()).getBundleContext();
-        ServiceTracker<ConfigurationAdmin, ConfigurationAdmin> cmT = new ServiceTracker<>(ctx, ConfigurationAdmin.class, null);
-        cmT.open();
-        ServiceTracker<SigningService, SigningService> sT = new ServiceTracker<>(ctx, SigningService.class, null);
-        sT.open();
-        ConfigurationAdmin cm = cmT.waitForService(10_000);
-        List<Configuration> configs = new ArrayList<>();
-        configs.add(config(cm, "org.sigillum.core", false, "auditLog", dir.resolve("audit.log").toString()));
-        configs.add(config(cm, "org.sigillum.token.soft", true, "id", "bench", "path", dir.resolve("signer.p12").toString(),
-                ".password", "bench-pw"));
-        configs.add(config(cm, "org.sigillum.profile", true, "name", "bench", "format", "cades", "level", "B", "tokens", "bench",
-                "trustAnchors", dir.resolve("root.pem").toString()));
-        long end = System.currentTimeMillis() + 20_000;
-        while (sT.getService() == null || sT.getService().profiles().stream().noneMatch(p -> p.name().equals("bench") && p.ready())) {
-            if (System.currentTimeMillis() > end) {
-                throw new AssertionError("profile bench not ready");
-            }
-            Thread.sleep(50);
-        }
-        SigningService signing = sT.getService();
+        BenchRuntime rt = new BenchRuntime(dir);
+        SigningService signing = rt.signing;
 
         Path files = Files.createDirectories(dir.resolve("files"));
         Random r = new Random(1);
@@ -78,14 +51,14 @@ class SigningBenchmark {
         PrivateKey key = loadKey(dir.resolve("signer.p12"), "bench-pw");
 
         // Warm both paths (JIT, caches) before measuring; then alternate to share the machine's noise.
-        run(signing, docs);
+        rt.signAll(docs, THREADS);
         raw(key, 2000);
         int rounds = 5;
         double[] sigillum = new double[rounds];
         double[] rawRate = new double[rounds];
         for (int round = 0; round < rounds; round++) {
             long t0 = System.nanoTime();
-            run(signing, docs);
+            rt.signAll(docs, THREADS);
             sigillum[round] = FILES / ((System.nanoTime() - t0) / 1e9);
             int n = Math.max(FILES, 2000);
             long t1 = System.nanoTime();
@@ -102,30 +75,7 @@ class SigningBenchmark {
         System.out.println(line);
         Files.writeString(Path.of(System.getProperty("user.dir"), "target", "benchmark.txt"), line + "\n");
 
-        for (Configuration c : configs) {
-            c.delete();
-        }
-        sT.close();
-        cmT.close();
-    }
-
-    private static void run(SigningService signing, List<Document> docs) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(THREADS);
-        AtomicInteger next = new AtomicInteger();
-        List<Future<?>> fs = new ArrayList<>();
-        for (int t = 0; t < THREADS; t++) {
-            fs.add(pool.submit(() -> {
-                int i;
-                while ((i = next.getAndIncrement()) < docs.size()) {
-                    signing.sign(SigningRequest.of("bench", "benchmark"), docs.get(i));
-                }
-                return null;
-            }));
-        }
-        for (Future<?> f : fs) {
-            f.get();
-        }
-        pool.shutdown();
+        rt.close();
     }
 
     /** The raw limit: the JCA signing a small input (what CAdES signs is ~100 bytes of attributes). */
@@ -159,13 +109,4 @@ class SigningBenchmark {
         return (PrivateKey) ks.getKey("signer", pw.toCharArray());
     }
 
-    private static Configuration config(ConfigurationAdmin cm, String pid, boolean factory, String... kv) throws Exception {
-        Configuration c = factory ? cm.createFactoryConfiguration(pid, "?") : cm.getConfiguration(pid, "?");
-        Dictionary<String, Object> props = new Hashtable<>();
-        for (int i = 0; i < kv.length; i += 2) {
-            props.put(kv[i], kv[i + 1]);
-        }
-        c.update(props);
-        return c;
-    }
 }

@@ -426,4 +426,26 @@ class HotFolderTest {
             }
         }
     }
+
+    @Test
+    void aChangedRootFileTakesEffectWithoutARestart() throws Exception {
+        root("change", "approval = GO");
+        Path first = Files.createDirectories(in("change").resolve("first"));
+        Files.writeString(first.resolve("doc.txt"), "one");
+        Files.writeString(first.resolve("GO"), "");
+        awaitReady("change", "first", 20_000);
+        // The same file, rewritten: the root restarts with the new semaphore name.
+        Path cfg = home.resolve("etc/org.sigillum.hotfolder-change.cfg");
+        Files.writeString(tmp.resolve("change.cfg"), Files.readString(cfg).replace("approval = GO", "approval = RELEASED"));
+        Files.move(tmp.resolve("change.cfg"), cfg, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Path second = Files.createDirectories(in("change").resolve("second"));
+        Files.writeString(second.resolve("doc.txt"), "two");
+        Files.writeString(second.resolve("RELEASED"), "");
+        awaitReady("change", "second", 20_000);
+        Path third = Files.createDirectories(in("change").resolve("third"));
+        Files.writeString(third.resolve("doc.txt"), "three");
+        Files.writeString(third.resolve("GO"), "");
+        Thread.sleep(1500);
+        assertFalse(Files.exists(out("change").resolve("third")), "the old semaphore name no longer releases a batch");
+    }
 }

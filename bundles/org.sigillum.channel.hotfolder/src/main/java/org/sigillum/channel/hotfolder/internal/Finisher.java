@@ -198,6 +198,7 @@ final class Finisher {
         Set<String> taken = new HashSet<>();
         taken.add(settings.ready());
         List<Object> documents = new ArrayList<>();
+        List<Path[]> moves = new ArrayList<>();
         for (Manifest.Entry e : m.entries()) {
             Journal.Signed s = b.signed.get(e.index());
             if (s == null) {
@@ -206,11 +207,11 @@ final class Finisher {
             List<String> outputs = new ArrayList<>();
             if (s.detached()) {
                 String copy = unique(taken, e.rel());
-                move(b.stagedInput(e.index()), dir.resolve(copy));
+                moves.add(new Path[] { b.stagedInput(e.index()), dir.resolve(copy) });
                 outputs.add(copy);
             }
             String sig = unique(taken, s.output());
-            move(b.stagedSignature(e.index()), dir.resolve(sig));
+            moves.add(new Path[] { b.stagedSignature(e.index()), dir.resolve(sig) });
             outputs.add(sig);
             Map<String, Object> d = new LinkedHashMap<>();
             d.put("name", e.rel());
@@ -223,6 +224,8 @@ final class Finisher {
             d.put("archive", s.archive().isEmpty() ? null : s.archive());
             documents.add(d);
         }
+        moveAll(moves);
+        Map<Integer, String> errorNames = errorNames(b, false);
         List<Object> failures = new ArrayList<>();
         for (Manifest.Entry e : m.entries()) {
             Journal.Failed f = b.failed.get(e.index());
@@ -231,7 +234,7 @@ final class Finisher {
                 d.put("name", e.rel());
                 d.put("reason", f.reason());
                 d.put("message", f.message());
-                d.put("error", errorName == null ? null : errorName + "/" + e.rel());
+                d.put("error", errorName == null ? null : errorName + "/" + errorNames.get(e.index()));
                 failures.add(d);
             }
         }
@@ -284,6 +287,42 @@ final class Finisher {
         throw new IOException("no free name for batch " + b.manifest.name() + " in " + parent);
     }
 
+    /**
+     * The staged files into the assembled folder: folders first, then the renames on two threads
+     * (a batch's 20,000 renames took a second and a half on one while the other worker idled).
+     */
+    private static void moveAll(List<Path[]> moves) throws IOException {
+        Set<Path> parents = new HashSet<>();
+        for (Path[] mv : moves) {
+            if (parents.add(mv[1].getParent())) {
+                Files.createDirectories(mv[1].getParent());
+            }
+        }
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+            int half = moves.size() / 2;
+            for (List<Path[]> part : List.of(moves.subList(0, half), moves.subList(half, moves.size()))) {
+                done.add(pool.submit(() -> {
+                    for (Path[] mv : part) {
+                        move(mv[0], mv[1]);
+                    }
+                    return null;
+                }));
+            }
+            for (java.util.concurrent.Future<?> f : done) {
+                f.get();
+            }
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while publishing");
+        } finally {
+            pool.shutdown();
+        }
+    }
+
     private static void move(Path staged, Path target) throws IOException {
         if (!Files.exists(staged, LinkOption.NOFOLLOW_LINKS)) {
             if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
@@ -291,7 +330,6 @@ final class Finisher {
             }
             throw new IOException("the staged result " + staged + " for " + target.getFileName() + " is missing");
         }
-        Files.createDirectories(target.getParent());
         Disk.rename(staged, target);
     }
 
