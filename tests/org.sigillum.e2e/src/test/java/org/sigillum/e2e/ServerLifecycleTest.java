@@ -196,4 +196,36 @@ class ServerLifecycleTest {
         Sigillum.Result r = Sigillum.run(home, "sign", "--profile", "cades", "--out", tmp.resolve("out").toString(), doc.toString());
         assertEquals(0, r.exit(), r.toString());
     }
+
+    @Test
+    void aHomeFromBeforeHotFoldersGetsTheDefaultRootOnceAndARemovalStays() throws Exception {
+        Path home = tmp.resolve("old-home");
+        start(home);
+        server.destroy();
+        assertTrue(server.waitFor(60, TimeUnit.SECONDS));
+        // What a home made before hot folders looked like.
+        Path cfg = home.resolve("etc/org.sigillum.hotfolder-cades.cfg");
+        Path jar = home.resolve("deploy/org.sigillum.channel.hotfolder.jar");
+        Files.writeString(home.resolve("etc/.sigillum-home"), "created by Sigillum\n");
+        Files.delete(cfg);
+        Files.delete(jar);
+
+        start(home);
+        assertTrue(Files.exists(cfg) && Files.exists(jar), "the upgrade adds the hot-folder root and plug-in");
+        long end = System.currentTimeMillis() + 20_000;
+        Sigillum.Result status;
+        do {
+            Thread.sleep(200);
+            status = Sigillum.run(home, "status");
+        } while (!status.out().contains("hotfolder cades ") && System.currentTimeMillis() < end);
+        assertTrue(status.out().contains("hotfolder cades "), status.toString());
+        server.destroy();
+        assertTrue(server.waitFor(60, TimeUnit.SECONDS));
+
+        // A site that then removes them keeps them removed.
+        Files.delete(cfg);
+        Files.delete(jar);
+        start(home);
+        assertFalse(Files.exists(cfg) || Files.exists(jar));
+    }
 }

@@ -65,6 +65,7 @@ final class RuntimeHome {
         }
         if (!isNew()) {
             available.ifPresent(this::refreshPlugins);
+            upgrade(available);
             return false;
         }
         Path p12 = pki().resolve("demo-signer.p12");
@@ -123,6 +124,41 @@ final class RuntimeHome {
                 allowedOverrides = level,token,digest,padding,packaging
                 trustAnchors = pki
                 """);
+        hotFolderDefaults();
+        available.ifPresent(dir -> {
+            for (String bsn : DEFAULT_PLUGINS) {
+                newest(dir, bsn).ifPresent(jar -> copyPlugin(jar, deploy().resolve(bsn + ".jar")));
+            }
+        });
+        write(etc().resolve(".sigillum-home"), "created by Sigillum\n" + DEFAULTS_HOTFOLDER + "\n");
+        return true;
+    }
+
+    /** Marks in etc/.sigillum-home that a home has received the defaults added after it was created. */
+    static final String DEFAULTS_HOTFOLDER = "defaults: hotfolder";
+
+    /**
+     * A home made before a default existed gets it once, at the next start; a site that removes it
+     * afterwards keeps it removed, because the mark stays.
+     */
+    private void upgrade(Optional<Path> available) throws IOException {
+        Path mark = etc().resolve(".sigillum-home");
+        String text = Files.readString(mark, StandardCharsets.UTF_8);
+        if (text.contains(DEFAULTS_HOTFOLDER)) {
+            return;
+        }
+        hotFolderDefaults();
+        available.flatMap(dir -> newest(dir, "org.sigillum.channel.hotfolder")).ifPresent(jar -> {
+            Path target = deploy().resolve("org.sigillum.channel.hotfolder.jar");
+            if (!Files.exists(target)) {
+                copyPlugin(jar, target);
+            }
+        });
+        write(mark, text + DEFAULTS_HOTFOLDER + "\n");
+        System.out.println("sigillum: this home now has a hot-folder root 'cades': " + home.resolve("hotfolder/in/cades"));
+    }
+
+    private void hotFolderDefaults() throws IOException {
         writeIfAbsent(etc().resolve("org.sigillum.hotfolder-cades.cfg"), """
                 # Hot folder: put a batch folder into hotfolder/in/cades/, then a file named APPROVED into it;
                 # signed results appear in hotfolder/out/cades/<batch>/ with a READY summary, failures in
@@ -135,13 +171,6 @@ final class RuntimeHome {
         for (String d : List.of("hotfolder/in/cades", "hotfolder/out/cades", "hotfolder/error/cades")) {
             Files.createDirectories(home.resolve(d));
         }
-        available.ifPresent(dir -> {
-            for (String bsn : DEFAULT_PLUGINS) {
-                newest(dir, bsn).ifPresent(jar -> copyPlugin(jar, deploy().resolve(bsn + ".jar")));
-            }
-        });
-        write(etc().resolve(".sigillum-home"), "created by Sigillum\n");
-        return true;
     }
 
     /** A PKCS#12 readable by the server's user only, written aside and moved into place. */
