@@ -448,4 +448,43 @@ class HotFolderTest {
         Thread.sleep(1500);
         assertFalse(Files.exists(out("change").resolve("third")), "the old semaphore name no longer releases a batch");
     }
+
+    @Test
+    void anOutputFolderOnAnotherFileSystemStillAppearsWhole() throws Exception {
+        // /dev/shm is a tmpfs: out/ there and work/ under the home cannot be joined by a rename.
+        Path shm = Path.of("/dev/shm");
+        assertTrue(Files.isDirectory(shm) && !Files.getFileStore(shm).equals(Files.getFileStore(home)),
+                "this test needs /dev/shm on another file system than " + home);
+        Path other = Files.createTempDirectory(shm, "sigillum-out-");
+        try {
+            root("remote", "out = " + other.resolve("out"), "error = " + other.resolve("error"));
+            Path b = Files.createDirectories(in("remote").resolve("b"));
+            for (int i = 0; i < 50; i++) {
+                Files.writeString(Files.createDirectories(b.resolve("s" + i % 3)).resolve("d" + i + ".txt"), "document " + i);
+            }
+            Files.write(b.resolve("empty.txt"), new byte[0]);
+            approve(b);
+            Path ready = other.resolve("out/b/READY");
+            Server.await("READY on the other file system", 30_000, () -> Files.exists(ready));
+            assertTrue(Files.readString(ready).contains("\"signed\": 50,"), Files.readString(ready));
+            List<Path> all = files(other.resolve("out/b"));
+            assertEquals(101, all.size(), "50 copies, 50 signatures and READY: " + all);
+            for (Path p : all) {
+                assertFalse(p.getFileName().toString().startsWith("."), "temporary file left: " + p);
+            }
+            assertEquals(0, opensslVerify(other.resolve("out/b/s0/d0.txt.p7s"), other.resolve("out/b/s0/d0.txt"),
+                    home.resolve("pki/demo-root.pem")));
+            assertTrue(Files.exists(other.resolve("error/b/empty.txt.error.json")));
+            try (Stream<Path> s = Files.list(other.resolve("out"))) {
+                assertEquals(List.of(other.resolve("out/b")), s.toList(), "no hidden part folder left beside it");
+            }
+            Server.await("the input batch to be removed", 10_000, () -> !Files.exists(b));
+        } finally {
+            try (Stream<Path> s = Files.walk(other)) {
+                for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
 }

@@ -139,10 +139,11 @@ final class Disk {
         try (Stream<Path> s = Files.walk(source)) {
             s.filter(p -> !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).forEach(files::add);
         }
-        Path lastFile = source.resolve(last);
-        files.remove(lastFile);
-        if (Files.exists(lastFile, LinkOption.NOFOLLOW_LINKS)) {
-            files.add(lastFile);
+        if (!last.isEmpty()) {
+            Path lastFile = source.resolve(last);
+            if (files.remove(lastFile)) {
+                files.add(lastFile);
+            }
         }
         for (Path f : files) {
             Path to = target.resolve(source.relativize(f).toString());
