@@ -41,16 +41,42 @@ class HotFolderCrashTest {
     void killNineAtRandomMomentsNeverLosesNorDuplicatesADocument() throws Exception {
         Path home = tmp.resolve("home");
         Server server = new Server(home, tmp.resolve("server.log")).start(true);
-        Path cfg = tmp.resolve("crash.cfg");
-        Files.writeString(cfg, "name = crash\nprofile = cades\nsettleMillis = 0\npollMillis = 100\nworkers = " + WORKERS + "\n");
-        Files.move(cfg, home.resolve("etc/org.sigillum.hotfolder-crash.cfg"));
-        Path in = home.resolve("hotfolder/in/crash");
-        Path out = home.resolve("hotfolder/out/crash");
-        Path error = home.resolve("hotfolder/error/crash");
-        Path work = home.resolve("hotfolder/work/crash");
-        Server.await("the crash root", 20_000, () -> Files.exists(in.resolve(".sigillum.lock")));
+        // Two roots: "crash" publishes within one file system (a rename), "remote" to /dev/shm, a
+        // tmpfs (a copy into a hidden folder, then a rename). Rounds alternate between them.
+        Path shm = Files.createTempDirectory(Path.of("/dev/shm"), "sigillum-crash-");
+        assertTrue(!Files.getFileStore(shm).equals(Files.getFileStore(home)), "/dev/shm must be another file system");
+        List<Folders> roots = List.of(new Folders(home, "crash", home.resolve("hotfolder/out/crash"), home.resolve("hotfolder/error/crash")),
+                new Folders(home, "remote", shm.resolve("out"), shm.resolve("error")));
+        for (Folders f : roots) {
+            Path cfg = tmp.resolve(f.name() + ".cfg");
+            Files.writeString(cfg, "name = " + f.name() + "\nprofile = cades\nsettleMillis = 0\npollMillis = 100\nworkers = " + WORKERS
+                    + "\nout = " + f.out() + "\nerror = " + f.error() + "\n");
+            Files.move(cfg, home.resolve("etc/org.sigillum.hotfolder-" + f.name() + ".cfg"));
+            Server.await("root " + f.name(), 20_000, () -> Files.exists(f.in().resolve(".sigillum.lock")));
+        }
         server.kill();
+        try {
+            crashRounds(home, server, roots);
+        } finally {
+            try (Stream<Path> st = Files.walk(shm)) {
+                for (Path p : st.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
 
+    record Folders(Path home, String name, Path out, Path error) {
+        Path in() {
+            return home.resolve("hotfolder/in/" + name);
+        }
+
+        Path work() {
+            return home.resolve("hotfolder/work/" + name);
+        }
+    }
+
+    private void crashRounds(Path home, Server server, List<Folders> roots) throws Exception {
         long seed = System.nanoTime();
         System.out.println("HotFolderCrashTest seed " + seed);
         Random rnd = new Random(seed);
@@ -58,7 +84,7 @@ class HotFolderCrashTest {
         int kills = 0;
         for (int round = 1; round <= ROUNDS; round++) {
             String batch = String.format("r%02d", round);
-            Path b = Files.createDirectories(in.resolve(batch));
+            Path b = Files.createDirectories(roots.get(round % 2).in().resolve(batch));
             for (int d = 0; d < DOCS; d++) {
                 String name = (d % 5 == 0 ? "sub/" : "") + batch + "-d" + d + ".txt";
                 byte[] content = new byte[512 + rnd.nextInt(3000)];
@@ -73,41 +99,48 @@ class HotFolderCrashTest {
             Thread.sleep(duringStartup ? 300 + rnd.nextInt(3700) : rnd.nextInt(1500));
             server.kill();
             kills++;
-            checkWhatIsVisible(out, error);
+            checkWhatIsVisible(roots);
         }
 
         server.start(true);
         try {
             Server.await("every batch to be published", 240_000, () -> {
                 for (int r = 1; r <= ROUNDS; r++) {
-                    if (!Files.exists(out.resolve(String.format("r%02d", r)).resolve("READY"))) {
+                    if (!Files.exists(roots.get(r % 2).out().resolve(String.format("r%02d", r)).resolve("READY"))) {
                         return false;
                     }
                 }
-                try (Stream<Path> s = Files.list(work)) {
-                    return s.noneMatch(p -> Files.isDirectory(p));
-                } catch (IOException e) {
-                    return false;
+                for (Folders f : roots) {
+                    try (Stream<Path> s = Files.list(f.work())) {
+                        if (s.anyMatch(p -> Files.isDirectory(p))) {
+                            return false;
+                        }
+                    } catch (IOException e) {
+                        return false;
+                    }
                 }
+                return true;
             });
         } finally {
             server.close();
         }
-        checkWhatIsVisible(out, error);
+        checkWhatIsVisible(roots);
 
-        try (Stream<Path> s = Files.list(out)) {
-            assertEquals(ROUNDS, s.count(), "one output folder per batch, no suffixed duplicates");
+        for (Folders f : roots) {
+            try (Stream<Path> s = Files.list(f.out())) {
+                assertEquals(ROUNDS / 2, s.count(), f.name() + ": one output folder per batch, no suffixed duplicates or hidden parts");
+            }
+            try (Stream<Path> s = Files.list(f.in())) {
+                assertEquals(List.of(), s.filter(p -> !p.getFileName().toString().startsWith(".")).toList(), "inputs are cleared");
+            }
+            assertFalse(Files.exists(f.error()) && Files.list(f.error()).findAny().isPresent(), "nothing went to error");
         }
-        try (Stream<Path> s = Files.list(in)) {
-            assertEquals(List.of(), s.filter(p -> !p.getFileName().toString().startsWith(".")).toList(), "inputs are cleared");
-        }
-        assertFalse(Files.exists(error) && Files.list(error).findAny().isPresent(), "nothing went to error");
 
         Path anchor = home.resolve("pki/demo-root.pem");
         int checkedByOpenssl = 0;
         for (int round = 1; round <= ROUNDS; round++) {
             String batch = String.format("r%02d", round);
-            Path o = out.resolve(batch);
+            Path o = roots.get(round % 2).out().resolve(batch);
             String ready = Files.readString(o.resolve("READY"));
             assertTrue(ready.contains("\"signed\": " + DOCS + ",") && ready.contains("\"failed\": 0,"), ready.substring(0, 300));
             long files;
@@ -133,7 +166,7 @@ class HotFolderCrashTest {
         // The audit log counts real signatures. A signature made in the instant before a kill, and
         // not yet journaled, is made again after the restart: at most one per worker per kill.
         Map<String, Integer> signatures = new HashMap<>();
-        Pattern p = Pattern.compile("\"channel\":\"hotfolder:crash\".*\"document\":\"([^\"]+)\".*\"outcome\":\"signed\"");
+        Pattern p = Pattern.compile("\"channel\":\"hotfolder:(?:crash|remote)\".*\"document\":\"([^\"]+)\".*\"outcome\":\"signed\"");
         for (String line : Files.readAllLines(home.resolve("log/audit.log"))) {
             Matcher m = p.matcher(line);
             if (m.find()) {
@@ -156,14 +189,21 @@ class HotFolderCrashTest {
     }
 
     /** At any moment: every output folder is complete (READY inside), no temporary file, no document twice. */
-    private static void checkWhatIsVisible(Path out, Path error) throws IOException {
+    private static void checkWhatIsVisible(List<Folders> roots) throws IOException {
         Map<String, Path> seen = new HashMap<>();
+        for (Folders f : roots) {
+            checkWhatIsVisible(f.out(), f.error(), seen);
+        }
+    }
+
+    private static void checkWhatIsVisible(Path out, Path error, Map<String, Path> seen) throws IOException {
         for (Path top : List.of(out, error)) {
             if (!Files.exists(top)) {
                 continue;
             }
             try (Stream<Path> batches = Files.list(top)) {
                 for (Path b : batches.toList()) {
+                    assertFalse(b.getFileName().toString().startsWith("."), "a hidden, half-published folder is left: " + b);
                     if (top == out) {
                         assertTrue(Files.exists(b.resolve("READY")), "an output folder without READY: " + b);
                     }

@@ -103,9 +103,9 @@ final class Disk {
 
     /**
      * Moves a finished folder to {@code parent/name} in one step when both are on one file system.
-     * Across file systems it is copied into a hidden {@code .name.sigillum-part} folder beside the
-     * target (each file forced, {@code last} last), which is then renamed: the target still appears
-     * whole, at once. Returns false when the target exists: the caller picks another name.
+     * Across file systems it is copied into a hidden folder on the target's file system (see
+     * {@link #partFolder}; each file forced, {@code last} last), which is then renamed: the target
+     * still appears whole, at once. Returns false when the target exists: the caller picks another name.
      */
     static boolean publish(Path source, Path parent, String name, String last) throws IOException {
         Path target = parent.resolve(name);
@@ -115,7 +115,7 @@ final class Disk {
         try {
             Files.move(source, target, StandardCopyOption.ATOMIC_MOVE);
         } catch (AtomicMoveNotSupportedException e) {
-            Path part = parent.resolve("." + name + ".sigillum-part");
+            Path part = partFolder(parent, name);
             copyTree(source, part, last == null ? "" : last);
             try {
                 Files.move(part, target, StandardCopyOption.ATOMIC_MOVE);
@@ -130,6 +130,18 @@ final class Disk {
         }
         forceDirectory(parent);
         return true;
+    }
+
+    /**
+     * Where a copy to another file system is assembled: beside {@code parent} (so nothing hidden
+     * ever shows inside it) when that is the same file system, else inside it as a hidden folder.
+     */
+    static Path partFolder(Path parent, String name) throws IOException {
+        Path up = parent.getParent();
+        if (up != null && Files.isWritable(up) && Files.getFileStore(up).equals(Files.getFileStore(parent))) {
+            return up.resolve("." + parent.getFileName() + "." + name + ".sigillum-part");
+        }
+        return parent.resolve("." + name + ".sigillum-part");
     }
 
     /** The copy for a target on another file system; safe to run again after a crash. */
