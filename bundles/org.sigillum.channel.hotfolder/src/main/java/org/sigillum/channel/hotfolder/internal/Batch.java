@@ -46,6 +46,16 @@ final class Batch {
      */
     static final int SHARDS = 32;
 
+    private final java.util.Set<Path> folders = ConcurrentHashMap.newKeySet();
+
+    /** Creates a staging folder once, not once per document. */
+    void ensureFolder(Path folder) throws java.io.IOException {
+        if (!folders.contains(folder)) {
+            java.nio.file.Files.createDirectories(folder);
+            folders.add(folder);
+        }
+    }
+
     Path stagedInput(int index) {
         return dir.resolve("input").resolve(Integer.toString(index % SHARDS)).resolve(Integer.toString(index));
     }

@@ -68,7 +68,7 @@ final class DocumentStep {
         byte[] data = null;
         boolean linked;
         try {
-            Files.createDirectories(staged.getParent());
+            batch.ensureFolder(staged.getParent());
             linked = link(src, staged);
         } catch (IOException x) {
             throw new Outcome.Held(Reason.IO_ERROR.label(), "the work folder " + settings.work() + " cannot be written: " + x.getMessage(), x);
@@ -77,9 +77,6 @@ final class DocumentStep {
         // whatever the sender does to the name in the input meanwhile.
         Path from = linked ? staged : src;
         try (InputStream in = Files.newInputStream(from, LinkOption.NOFOLLOW_LINKS)) {
-            if (linked) {
-                check(batch.manifest, e, staged, "before it was signed");
-            }
             if (e.size() <= IN_MEMORY) {
                 data = in.readNBytes((int) e.size() + 1);
                 if (data.length != e.size()) {
@@ -129,7 +126,7 @@ final class DocumentStep {
         String outSha;
         Path sig = batch.stagedSignature(e.index());
         try {
-            Files.createDirectories(sig.getParent());
+            batch.ensureFolder(sig.getParent());
             // Written in place: a half-written file is never trusted, since only a journal line with its
             // hash makes it count, and that line is written after this file is complete.
             MessageDigest md = sha256();
@@ -162,14 +159,21 @@ final class DocumentStep {
      * would otherwise double the disk traffic). Returns false when a copy must be made instead.
      */
     private boolean link(Path src, Path staged) throws IOException {
-        Files.deleteIfExists(staged);
         if (settings.done() != null) {
             // The input lives on in done/: a link would let a change there alter the published copy.
+            Files.deleteIfExists(staged);
             return false;
         }
         try {
-            Files.createLink(staged, src);
+            try {
+                Files.createLink(staged, src);
+            } catch (java.nio.file.FileAlreadyExistsException again) {
+                // Left by an earlier try of this document (a retry after a wait, or a restart).
+                Files.delete(staged);
+                Files.createLink(staged, src);
+            }
         } catch (UnsupportedOperationException | java.nio.file.FileSystemException e) {
+            Files.deleteIfExists(staged);
             return false;
         }
         // link(2) does not follow a symbolic link: if the name was swapped for one, we linked the link.
