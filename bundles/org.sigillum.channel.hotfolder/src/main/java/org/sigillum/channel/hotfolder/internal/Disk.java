@@ -41,13 +41,6 @@ final class Disk {
         forceDirectory(target.getParent());
     }
 
-    /** Writes under a temporary name and renames, without forcing: {@link #syncTree} does that for many files at once. */
-    static void write(Path target, byte[] data) throws IOException {
-        Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
-        Files.write(tmp, data);
-        rename(tmp, target);
-    }
-
     static void rename(Path from, Path to) throws IOException {
         Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }

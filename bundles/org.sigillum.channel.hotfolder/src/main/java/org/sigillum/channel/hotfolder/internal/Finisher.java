@@ -46,7 +46,7 @@ final class Finisher {
         boolean failedWhole = settings.allOrNothing() && !b.failed.isEmpty();
         Path pub = b.dir.resolve("publish");
         String errorName = null;
-        if (failedWhole || !b.failed.isEmpty()) {
+        if (!b.failed.isEmpty()) {
             errorName = b.marks.get("error-published");
             if (errorName == null) {
                 errorName = alreadyPlaced(b, pub.resolve("error"), settings.error(), "error-name");
@@ -458,23 +458,12 @@ final class Finisher {
 
     /** Whether a staged file still has the bytes the journal recorded (after a power loss it may not). */
     static boolean intact(Path file, String sha256) {
-        MessageDigest256 md = new MessageDigest256();
-        try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
-            return md.hex(in).equals(sha256);
+        java.security.MessageDigest md = DocumentStep.sha256();
+        try (InputStream in = new java.security.DigestInputStream(Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS), md)) {
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+            return HexFormat.of().formatHex(md.digest()).equals(sha256);
         } catch (IOException e) {
             return false;
-        }
-    }
-
-    private static final class MessageDigest256 {
-        String hex(InputStream in) throws IOException {
-            java.security.MessageDigest md = DocumentStep.sha256();
-            byte[] buf = new byte[64 * 1024];
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                md.update(buf, 0, n);
-            }
-            return HexFormat.of().formatHex(md.digest());
         }
     }
 }

@@ -71,11 +71,6 @@ record Manifest(String id, Path source, String name, boolean loose, Instant appr
         return base.relativize(file).toString().replace(java.io.File.separatorChar, '/');
     }
 
-    /** The newest modification time among the documents, to see whether a batch has settled. */
-    long newest() {
-        return entries.stream().mapToLong(Entry::modified).max().orElse(0);
-    }
-
     void writeTo(Path dir) throws IOException {
         StringBuilder sb = new StringBuilder("sigillum-batch 1\n");
         // As a URI: a folder name that is not valid in the JVM's charset still reads back as the same path.

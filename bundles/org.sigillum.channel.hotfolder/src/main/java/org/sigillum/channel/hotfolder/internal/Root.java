@@ -80,10 +80,6 @@ final class Root {
         this.finisher = new Finisher(settings);
     }
 
-    String name() {
-        return settings.name();
-    }
-
     /** Takes the folders, resumes claimed batches and starts polling and signing. */
     void start() {
         try {
