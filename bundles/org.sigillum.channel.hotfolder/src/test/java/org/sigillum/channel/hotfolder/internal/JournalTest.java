@@ -91,13 +91,13 @@ class JournalTest {
 
     @Test
     void aRootRefusesFoldersInsideEachOtherAndBadPolicies() {
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> RootSettings.of(config("r", "in", "in/out", "partial"), dir))
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> RootSettings.of(TestConfigs.root("r", "in", "in/out", "partial"), dir))
                 .getMessage().contains("must not contain each other"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> RootSettings.of(config("r", "", "", "sometimes"), dir))
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> RootSettings.of(TestConfigs.root("r", "", "", "sometimes"), dir))
                 .getMessage().contains("failurePolicy"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> RootSettings.of(config("../r", "", "", "partial"), dir))
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> RootSettings.of(TestConfigs.root("../r", "", "", "partial"), dir))
                 .getMessage().contains("name"));
-        RootSettings ok = RootSettings.of(config("r", "", "", "all-or-nothing"), dir);
+        RootSettings ok = RootSettings.of(TestConfigs.root("r", "", "", "all-or-nothing"), dir);
         assertEquals(dir.resolve("hotfolder/in/r"), ok.in());
         assertTrue(ok.allOrNothing());
     }
@@ -122,12 +122,4 @@ class JournalTest {
         assertFalse(m.inside(m.entries().get(1)), "the batch folder itself is now a link");
     }
 
-    /** A configuration as ConfigAdmin would give it: the given values, annotation defaults for the rest. */
-    private static RootConfig config(String name, String in, String out, String policy) {
-        java.util.Map<String, Object> values = java.util.Map.of("name", name, "profile", "p", "in", in, "out", out,
-                "failurePolicy", policy);
-        return (RootConfig) java.lang.reflect.Proxy.newProxyInstance(RootConfig.class.getClassLoader(),
-                new Class<?>[] { RootConfig.class },
-                (proxy, method, args) -> values.containsKey(method.getName()) ? values.get(method.getName()) : method.getDefaultValue());
-    }
 }
