@@ -26,6 +26,14 @@ public interface Content {
         return java.util.Optional.empty();
     }
 
+    /**
+     * The file these bytes are read from, when they are a file: a consumer that needs random access
+     * (a PDF parser) can then open it directly instead of copying the bytes somewhere first.
+     */
+    default java.util.Optional<Path> file() {
+        return java.util.Optional.empty();
+    }
+
     /** The whole content in memory; for small contents only. */
     default byte[] bytes() throws IOException {
         try (InputStream in = openStream()) {
@@ -70,6 +78,11 @@ public interface Content {
             @Override
             public long size() {
                 return size;
+            }
+
+            @Override
+            public java.util.Optional<Path> file() {
+                return java.util.Optional.of(file);
             }
         };
     }

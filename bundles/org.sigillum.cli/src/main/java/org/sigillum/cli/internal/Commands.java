@@ -66,6 +66,16 @@ final class Commands {
                     case "--embedded" -> o = o.withPackaging(Packaging.EMBEDDED);
                     case "--token" -> o = o.withToken(value(args, ++i, a));
                     case "--format" -> o = o.withFormat(value(args, ++i, a));
+                    case "--option" -> {
+                        String kv = value(args, ++i, a);
+                        int eq = kv.indexOf('=');
+                        if (eq <= 0) {
+                            throw new IllegalArgumentException("--option wants KEY=VALUE, not '" + kv + "'");
+                        }
+                        java.util.Map<String, String> opts = new java.util.HashMap<>(o.options());
+                        opts.put(kv.substring(0, eq).trim(), kv.substring(eq + 1));
+                        o = o.withOptions(opts);
+                    }
                     default -> {
                         if (a.startsWith("--")) {
                             throw new IllegalArgumentException("unknown option " + a);
@@ -111,6 +121,12 @@ final class Commands {
                 s.err(r.inputName() + ": output name " + d.output().name() + " escapes " + outDir);
                 continue;
             }
+            if (isAnInput(target, files)) {
+                // A PDF signed in place keeps its name: never let it replace the original.
+                failed++;
+                s.err(r.inputName() + ": the output " + target + " would replace an input; choose another --out");
+                continue;
+            }
             try {
                 writeAtomically(d.output().content(), target);
             } catch (IOException e) {
@@ -122,6 +138,20 @@ final class Commands {
                     + d.signer().getSubjectX500Principal().getName() + ")");
         }
         return failed == 0 ? 0 : 1;
+    }
+
+    private static boolean isAnInput(Path target, List<Path> inputs) {
+        for (Path in : inputs) {
+            try {
+                if (in.toAbsolutePath().normalize().equals(target.toAbsolutePath().normalize())
+                        || Files.exists(target) && Files.isSameFile(in, target)) {
+                    return true;
+                }
+            } catch (IOException e) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Written under a temporary name, forced to disk, then renamed: a reader never sees half a file. */

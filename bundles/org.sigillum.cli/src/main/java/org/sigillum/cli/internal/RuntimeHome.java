@@ -26,7 +26,12 @@ final class RuntimeHome {
 
     /** Plug-ins a new home gets; the rest of a site's choice goes into deploy/ by hand. */
     static final List<String> DEFAULT_PLUGINS = List.of("org.sigillum.token.soft", "org.sigillum.format.cades", "org.sigillum.tsp",
-            "org.sigillum.tsa", "org.sigillum.channel.hotfolder");
+            "org.sigillum.tsa", "org.sigillum.channel.hotfolder", "org.sigillum.format.pades", "org.apache.pdfbox",
+            "org.apache.pdfbox.io", "org.apache.pdfbox.fontbox", "org.apache.commons.commons-logging");
+
+    /** The PDF format and the PDFBox bundles it runs on. */
+    static final List<String> PADES_PLUGINS = List.of("org.sigillum.format.pades", "org.apache.pdfbox", "org.apache.pdfbox.io",
+            "org.apache.pdfbox.fontbox", "org.apache.commons.commons-logging");
 
     private final Path home;
 
@@ -130,12 +135,14 @@ final class RuntimeHome {
                 newest(dir, bsn).ifPresent(jar -> copyPlugin(jar, deploy().resolve(bsn + ".jar")));
             }
         });
-        write(etc().resolve(".sigillum-home"), "created by Sigillum\n" + DEFAULTS_HOTFOLDER + "\n");
+        padesDefaults();
+        write(etc().resolve(".sigillum-home"), "created by Sigillum\n" + DEFAULTS_HOTFOLDER + "\n" + DEFAULTS_PADES + "\n");
         return true;
     }
 
     /** Marks in etc/.sigillum-home that a home has received the defaults added after it was created. */
     static final String DEFAULTS_HOTFOLDER = "defaults: hotfolder";
+    static final String DEFAULTS_PADES = "defaults: pades";
 
     /**
      * A home made before a default existed gets it once, at the next start; a site that removes it
@@ -144,18 +151,68 @@ final class RuntimeHome {
     private void upgrade(Optional<Path> available) throws IOException {
         Path mark = etc().resolve(".sigillum-home");
         String text = Files.readString(mark, StandardCharsets.UTF_8);
-        if (text.contains(DEFAULTS_HOTFOLDER)) {
-            return;
+        if (!text.contains(DEFAULTS_HOTFOLDER)) {
+            hotFolderDefaults();
+            deployIfAbsent(available, List.of("org.sigillum.channel.hotfolder"));
+            text = text + DEFAULTS_HOTFOLDER + "\n";
+            write(mark, text);
+            System.out.println("sigillum: this home now has a hot-folder root 'cades': " + home.resolve("hotfolder/in/cades"));
         }
-        hotFolderDefaults();
-        available.flatMap(dir -> newest(dir, "org.sigillum.channel.hotfolder")).ifPresent(jar -> {
-            Path target = deploy().resolve("org.sigillum.channel.hotfolder.jar");
-            if (!Files.exists(target)) {
-                copyPlugin(jar, target);
+        if (!text.contains(DEFAULTS_PADES)) {
+            padesDefaults();
+            deployIfAbsent(available, PADES_PLUGINS);
+            text = text + DEFAULTS_PADES + "\n";
+            write(mark, text);
+            System.out.println("sigillum: this home now signs PDFs: profile 'pades', hot-folder root " + home.resolve("hotfolder/in/pades"));
+        }
+    }
+
+    private void deployIfAbsent(Optional<Path> available, List<String> bundles) {
+        available.ifPresent(dir -> {
+            for (String bsn : bundles) {
+                Path target = deploy().resolve(bsn + ".jar");
+                if (!Files.exists(target)) {
+                    newest(dir, bsn).ifPresent(jar -> copyPlugin(jar, target));
+                }
             }
         });
-        write(mark, text + DEFAULTS_HOTFOLDER + "\n");
-        System.out.println("sigillum: this home now has a hot-folder root 'cades': " + home.resolve("hotfolder/in/cades"));
+    }
+
+    private void padesDefaults() throws IOException {
+        writeIfAbsent(etc().resolve("org.sigillum.profile-pades.cfg"), """
+                # PAdES-B-B signatures inside PDFs (an incremental update: the original bytes stay as they are), with the
+                # DEMO key; --level T stamps with the built-in TSA. Requests may set the options below (--option KEY=VALUE).
+                name = pades
+                format = pades
+                level = B
+                tokens = demo
+                tsas = builtin
+                digest = SHA-256
+                padding = PKCS1
+                packaging = embedded
+                allowedOverrides = level,token,digest,padding,options
+                trustAnchors = pki
+                # option.reason = Approved
+                # option.location = Berlin
+                # option.field = an empty signature field of the document to fill, by name
+                # A visible stamp: x,y,width,height in points from the page's lower left corner; page 1, N or last.
+                # option.stamp.rect = 36,36,240,64
+                # option.stamp.page = last
+                # option.stamp.text = Digitally signed by ${signer}\\n${time}
+                # option.stamp.image = pki/logo.png
+                """);
+        writeIfAbsent(etc().resolve("org.sigillum.hotfolder-pades.cfg"), """
+                # Hot folder for PDFs: put a batch folder into hotfolder/in/pades/, then a file named APPROVED into it;
+                # signed PDFs (same names) appear in hotfolder/out/pades/<batch>/ with a READY summary, failures in
+                # hotfolder/error/pades/<batch>/.
+                name = pades
+                profile = pades
+                failurePolicy = partial
+                looseFiles = false
+                """);
+        for (String d : List.of("hotfolder/in/pades", "hotfolder/out/pades", "hotfolder/error/pades")) {
+            Files.createDirectories(home.resolve(d));
+        }
     }
 
     private void hotFolderDefaults() throws IOException {

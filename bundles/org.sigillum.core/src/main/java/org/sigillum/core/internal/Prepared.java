@@ -96,6 +96,11 @@ record Prepared(Document document, String sha256, Content checkContent) {
         public java.util.Optional<byte[]> knownDigest(DigestAlgorithm a) {
             return a == algorithm ? java.util.Optional.of(digest.clone()) : java.util.Optional.empty();
         }
+
+        @Override
+        public java.util.Optional<java.nio.file.Path> file() {
+            return content.file();
+        }
     }
 
     /** The bytes just read, shared without the defensive copy Content.of makes: nobody else holds them. */

@@ -19,7 +19,7 @@ record Profile(String name, String format, SignatureLevel level, List<String> to
         Padding padding, Packaging packaging, Set<String> allowedOverrides, String trustAnchors,
         Map<String, String> options, List<String> tsas) {
 
-    static final Set<String> OVERRIDES = Set.of("format", "level", "token", "digest", "padding", "packaging");
+    static final Set<String> OVERRIDES = Set.of("format", "level", "token", "digest", "padding", "packaging", "options");
 
     static Profile of(ProfileConfig config, Map<String, Object> properties) {
         String name = config.name() == null ? "" : config.name().trim();
@@ -71,8 +71,38 @@ record Profile(String name, String format, SignatureLevel level, List<String> to
             }
             t = o.tokens();
         }
-        return new Profile(name, f, l, t, d, p, k, allowedOverrides, trustAnchors, options, tsas);
+        return new Profile(name, f, l, t, d, p, k, allowedOverrides, trustAnchors, options(o.options()), tsas);
     }
+
+    /**
+     * The profile's options with a request's on top. An option that names a file (a stamp's image)
+     * stays the profile's: a caller must not make the server read a file of its choosing.
+     */
+    private Map<String, String> options(Map<String, String> requested) throws SigningException {
+        if (requested.isEmpty()) {
+            return options;
+        }
+        if (!allowedOverrides.contains("options")) {
+            throw new SigningException(Reason.BAD_REQUEST, "profile '" + name + "' does not allow the request to set options"
+                    + " (allowed: " + allowedText() + ")");
+        }
+        Map<String, String> merged = new java.util.HashMap<>(options);
+        for (var e : requested.entrySet()) {
+            String key = e.getKey();
+            if (FILE_OPTION.matcher(key).find()) {
+                throw new SigningException(Reason.BAD_REQUEST, "option '" + key + "' names a file; only the profile may set it");
+            }
+            merged.put(key, e.getValue());
+        }
+        return Map.copyOf(merged);
+    }
+
+    private String allowedText() {
+        return allowedOverrides.isEmpty() ? "nothing" : String.join(", ", allowedOverrides.stream().sorted().toList());
+    }
+
+    private static final java.util.regex.Pattern FILE_OPTION =
+            java.util.regex.Pattern.compile("(?i)(image|file|path|dir|directory|font)$");
 
     private <T> T pick(String what, T requested, T configured) throws SigningException {
         if (requested == null || requested.equals(configured)) {
@@ -80,7 +110,7 @@ record Profile(String name, String format, SignatureLevel level, List<String> to
         }
         if (!allowedOverrides.contains(what)) {
             throw new SigningException(Reason.BAD_REQUEST, "profile '" + name + "' does not allow the request to choose the "
-                    + what + " (allowed: " + (allowedOverrides.isEmpty() ? "nothing" : String.join(", ", allowedOverrides.stream().sorted().toList())) + ")");
+                    + what + " (allowed: " + allowedText() + ")");
         }
         return requested;
     }

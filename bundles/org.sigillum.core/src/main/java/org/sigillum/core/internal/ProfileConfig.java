@@ -28,7 +28,7 @@ public @interface ProfileConfig {
     @AttributeDefinition(description = "detached (signature beside the document) or embedded.")
     String packaging() default "detached";
 
-    @AttributeDefinition(description = "What a request may override: format, level, token, digest, padding, packaging.")
+    @AttributeDefinition(description = "What a request may override: format, level, token, digest, padding, packaging, options (format options such as a visible stamp, never file names).")
     String[] allowedOverrides() default { "level", "token", "digest", "padding", "packaging" };
 
     @AttributeDefinition(required = false, description = "Time-stamp authorities for level T and above, in the order to try them (their names).")

@@ -1,0 +1,99 @@
+package org.sigillum.format.pades.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.lang.ref.Cleaner;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+import org.sigillum.api.Content;
+
+/**
+ * Temporary files for documents too large for the heap. A signed output handed out as a spooled
+ * file lives as long as its {@link Content}: when nobody holds the content any more, the file is
+ * deleted. Whatever a crash left behind is removed at the next start.
+ */
+final class Spool {
+    private final Path dir;
+    private final Cleaner cleaner;
+
+    Spool(Path dir, Cleaner cleaner) {
+        this.dir = dir;
+        this.cleaner = cleaner;
+    }
+
+    /** Removes leftovers of an earlier run; nothing in this folder outlives its process. */
+    void clear() {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "pades-*")) {
+            for (Path f : files) {
+                Files.deleteIfExists(f);
+            }
+        } catch (IOException e) {
+            System.getLogger(Spool.class.getName()).log(System.Logger.Level.WARNING,
+                    "old temporary files in " + dir + " cannot be removed: " + e.getMessage());
+        }
+    }
+
+    Path newFile(String suffix) throws IOException {
+        Files.createDirectories(dir);
+        return Files.createTempFile(dir, "pades-", suffix);
+    }
+
+    /** A content that owns {@code file}: the file goes when the content is no longer reachable. */
+    Content own(Path file) {
+        long size;
+        try {
+            size = Files.size(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        SpooledContent content = new SpooledContent(file, size);
+        cleaner.register(content, () -> {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException e) {
+                // left for clear() at the next start
+            }
+        });
+        return content;
+    }
+
+    static void delete(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            // left for clear() at the next start
+        }
+    }
+
+    private static final class SpooledContent implements Content {
+        private final Path file;
+        private final long size;
+
+        SpooledContent(Path file, long size) {
+            this.file = file;
+            this.size = size;
+        }
+
+        @Override
+        public InputStream openStream() throws IOException {
+            return Files.newInputStream(file);
+        }
+
+        @Override
+        public long size() {
+            return size;
+        }
+
+        @Override
+        public Optional<Path> file() {
+            return Optional.of(file);
+        }
+    }
+}
