@@ -131,6 +131,9 @@ final class PdfFiles {
             throw new SigningException(Reason.BAD_INPUT, name + " is damaged: there is no cross-reference table where the file"
                     + " says (it may be truncated, or was changed by a tool that did not update it)");
         }
+        if (StreamBombs.mayHoldObjectStreams(tail, around.substring((int) Math.min(offset - from, around.length())))) {
+            StreamBombs.check(in, name);
+        }
     }
 
     private static byte[] read(RandomAccessRead in, long at, int n) throws IOException {
