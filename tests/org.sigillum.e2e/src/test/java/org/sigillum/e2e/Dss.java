@@ -31,6 +31,23 @@ final class Dss {
     }
 
     static Verdict validate(Path signature, Path detachedData, Path... trustAnchorPems) throws Exception {
+        SimpleReport r = report(signature, detachedData, trustAnchorPems);
+        return verdict(r, r.getFirstSignatureId());
+    }
+
+    /** Every signature in a document (a PDF may hold several), in DSS's report order. */
+    static List<Verdict> validateAll(Path document, Path... trustAnchorPems) throws Exception {
+        SimpleReport r = report(document, null, trustAnchorPems);
+        return r.getSignatureIdList().stream().map(id -> verdict(r, id)).toList();
+    }
+
+    private static Verdict verdict(SimpleReport r, String id) {
+        return new Verdict(String.valueOf(r.getIndication(id)), String.valueOf(r.getSubIndication(id)),
+                String.valueOf(r.getSignatureFormat(id)),
+                r.getAdESValidationErrors(id).stream().map(m -> m.getValue()).toList());
+    }
+
+    private static SimpleReport report(Path signature, Path detachedData, Path... trustAnchorPems) throws Exception {
         CommonTrustedCertificateSource trusted = new CommonTrustedCertificateSource();
         for (Path pem : trustAnchorPems) {
             trusted.addCertificate(DSSUtils.loadCertificate(Files.readAllBytes(pem)));
@@ -42,11 +59,7 @@ final class Dss {
         if (detachedData != null) {
             validator.setDetachedContents(List.<DSSDocument>of(new FileDocument(detachedData.toFile())));
         }
-        SimpleReport r = validator.validateDocument(policyWithoutRevocation()).getSimpleReport();
-        String id = r.getFirstSignatureId();
-        return new Verdict(String.valueOf(r.getIndication(id)), String.valueOf(r.getSubIndication(id)),
-                String.valueOf(r.getSignatureFormat(id)),
-                r.getAdESValidationErrors(id).stream().map(m -> m.getValue()).toList());
+        return validator.validateDocument(policyWithoutRevocation()).getSimpleReport();
     }
 
     private static ValidationPolicy policyWithoutRevocation() throws Exception {

@@ -17,6 +17,7 @@ final class Server implements AutoCloseable {
     private final Path log;
     private Process process;
     private boolean ordinaryFilePermissions;
+    private String javaOptions = "";
 
     Server(Path home, Path log) {
         this.home = home;
@@ -32,6 +33,12 @@ final class Server implements AutoCloseable {
         return this;
     }
 
+    /** Extra JVM options for the server, such as a heap limit. */
+    Server withJavaOptions(String options) {
+        this.javaOptions = options;
+        return this;
+    }
+
     /** Starts the server; with {@code waitReady} returns once it prints "sigillum: ready". */
     Server start(boolean waitReady) throws IOException, InterruptedException {
         ProcessBuilder pb = Sigillum.command(home, "run").redirectErrorStream(true)
@@ -42,7 +49,7 @@ final class Server implements AutoCloseable {
             pb.command(cmd);
         }
         // Tests run several servers one after another: no HTTP port to collide on.
-        pb.environment().put("SIGILLUM_JAVA_OPTS", "-Dorg.apache.felix.http.enable=false");
+        pb.environment().put("SIGILLUM_JAVA_OPTS", "-Dorg.apache.felix.http.enable=false " + javaOptions);
         long mark = Files.exists(log) ? Files.size(log) : 0;
         process = pb.start();
         if (waitReady) {

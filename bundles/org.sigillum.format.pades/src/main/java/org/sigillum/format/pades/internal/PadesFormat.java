@@ -171,6 +171,8 @@ public class PadesFormat implements FormatSigner, FormatVerifier {
             }
             String fieldName = option(options, "field");
             PDSignatureField existing = fieldName.isEmpty() ? null : emptyField(doc, fieldName, name);
+            // PDFBox resets an existing field's rectangle when it adds the signature: remember the author's.
+            PDRectangle own = existing == null ? null : existing.getWidgets().get(0).getRectangle();
             if (existing != null) {
                 existing.setValue(sig);
             }
@@ -185,8 +187,7 @@ public class PadesFormat implements FormatSigner, FormatVerifier {
                 PDAnnotationWidget widget = field.getWidgets().get(0);
                 PDPage page = widget.getPage() != null ? widget.getPage() : doc.getPage(pageIndex);
                 Stamp placed = stamp;
-                PDRectangle own = widget.getRectangle();
-                if (existing != null && own != null && own.getWidth() > 1 && own.getHeight() > 1) {
+                if (own != null && own.getWidth() > 1 && own.getHeight() > 1) {
                     // A field drawn by the document's author keeps its place; the stamp fills it.
                     PDRectangle box = page.getCropBox();
                     placed = new Stamp(new PDRectangle(own.getLowerLeftX() - box.getLowerLeftX(), own.getLowerLeftY() - box.getLowerLeftY(),

@@ -1,0 +1,308 @@
+package org.sigillum.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import javax.imageio.ImageIO;
+
+import org.apache.pdfbox.Loader;
+import org.apache.pdfbox.pdmodel.PDDocument;
+import org.apache.pdfbox.pdmodel.interactive.form.PDAcroForm;
+import org.apache.pdfbox.pdmodel.interactive.form.PDField;
+import org.apache.pdfbox.pdmodel.interactive.form.PDSignatureField;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+import eu.europa.esig.dss.enumerations.CertificationPermission;
+
+/**
+ * PDFs as sites receive them, signed with ./sigillum sign --profile pades on a fresh home; EU DSS
+ * and poppler's pdfsig decide. Every input kind is made by the tool that makes it in the wild.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class PadesTest {
+
+    private Path tmp;
+    private Path home;
+    private Path in;
+    private Path root;
+    private Server server;
+    /** Input name -> the file, for the inputs that must sign. */
+    private final Map<String, Path> inputs = new LinkedHashMap<>();
+
+    @BeforeAll
+    void start(@TempDir Path dir) throws Exception {
+        tmp = dir;
+        home = tmp.resolve("home");
+        in = Files.createDirectories(tmp.resolve("in"));
+        server = new Server(home, tmp.resolve("server.log")).start(true);
+        root = home.resolve("pki/demo-root.pem");
+
+        Path plain = Pdfs.ghostscript(in, "letter-1.7.pdf", 2);
+        inputs.put("letter-1.7.pdf", plain);
+        inputs.put("letter-1.4.pdf", Pdfs.ghostscript(in, "letter-1.4.pdf", 2, "-dCompatibilityLevel=1.4"));
+        inputs.put("pdf-2.0.pdf", Pdfs.qpdf(plain, in.resolve("pdf-2.0.pdf"), "--force-version=2.0"));
+        inputs.put("object-streams.pdf", Pdfs.qpdf(plain, in.resolve("object-streams.pdf"), "--object-streams=generate"));
+        inputs.put("linearized.pdf", Pdfs.qpdf(plain, in.resolve("linearized.pdf"), "--linearize"));
+        inputs.put("incremental.pdf", Pdfs.incremental(plain, in.resolve("incremental.pdf")));
+        inputs.put("form.pdf", Pdfs.form(in.resolve("form.pdf")));
+        inputs.put("owner-password.pdf", Pdfs.qpdf(plain, in.resolve("owner-password.pdf"), "--encrypt", "", "owner-secret", "256", "--"));
+        for (int part = 1; part <= 3; part++) {
+            inputs.put("pdfa-" + part + "b.pdf", Pdfs.pdfa(in, part));
+        }
+        String password = Pdfs.demoPassword(home);
+        inputs.put("signed-by-dss.pdf", Pdfs.dssSigned(plain, in.resolve("signed-by-dss.pdf"), home.resolve("pki/demo-signer.p12"),
+                password, null));
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private Sigillum.Result sign(Path out, List<Path> files, String... options) throws Exception {
+        List<String> args = new ArrayList<>(List.of("sign", "--profile", "pades", "--out", out.toString()));
+        args.addAll(List.of(options));
+        files.forEach(f -> args.add(f.toString()));
+        return Sigillum.run(home, args.toArray(String[]::new));
+    }
+
+    @Test
+    void everyInputKindIsPadesBaselineBInDssAndPdfsigAndAChangedByteFails() throws Exception {
+        Path out = tmp.resolve("out-b");
+        Sigillum.Result r = sign(out, new ArrayList<>(inputs.values()));
+        assertEquals(0, r.exit(), r.toString());
+        for (var e : inputs.entrySet()) {
+            Path signed = out.resolve(e.getKey());
+            Pdfs.assertStartsWith(e.getValue(), signed);
+            int expected = e.getKey().equals("signed-by-dss.pdf") ? 2 : 1;
+            List<Dss.Verdict> verdicts = Dss.validateAll(signed, root);
+            assertEquals(expected, verdicts.size(), e.getKey() + ": " + verdicts);
+            for (Dss.Verdict v : verdicts) {
+                assertEquals("TOTAL_PASSED", v.indication(), e.getKey() + ": " + verdicts);
+                assertEquals("PAdES-BASELINE-B", v.format(), e.getKey() + ": " + verdicts);
+            }
+            String report = Pdfs.pdfsig(signed);
+            assertEquals(expected, Pdfs.count(report, "Signature Validation: Signature is Valid."), e.getKey() + ":\n" + report);
+            // poppler 22.12 says "Not total document signed" for every encrypted PDF, EU DSS's own signatures too,
+            // so there the byte range is checked here instead.
+            if (!e.getKey().equals("owner-password.pdf")) {
+                assertTrue(report.contains("Total document signed"), e.getKey() + ":\n" + report);
+            }
+            assertEquals(Files.size(signed), Pdfs.lastByteRangeEnd(signed), e.getKey() + ": the last signature covers the whole file");
+            assertTrue(report.contains("ETSI.CAdES.detached"), e.getKey() + ":\n" + report);
+
+            // One byte changed inside the signed range (in the binary comment of the header line).
+            Path changed = tmp.resolve("changed-" + e.getKey());
+            byte[] b = Files.readAllBytes(signed);
+            b[11] ^= 0x01;
+            Files.write(changed, b);
+            List<Dss.Verdict> bad = Dss.validateAll(changed, root);
+            assertTrue(bad.stream().anyMatch(v -> v.indication().equals("TOTAL_FAILED") && v.subIndication().equals("HASH_FAILURE")),
+                    e.getKey() + " changed: " + bad);
+            String badReport = Pdfs.pdfsig(changed);
+            assertEquals(0, Pdfs.count(badReport, "Signature is Valid."), e.getKey() + " changed:\n" + badReport);
+            Sigillum.Result ours = Sigillum.run(home, "verify", changed.toString());
+            assertEquals(1, ours.exit(), e.getKey() + " changed: " + ours);
+        }
+        Sigillum.Result ok = Sigillum.run(home, "verify", out.resolve("signed-by-dss.pdf").toString());
+        assertEquals(0, ok.exit(), ok.toString());
+        assertEquals(2, Pdfs.count(ok.out(), ": valid"), ok.toString());
+    }
+
+    @Test
+    void levelTIsPadesBaselineTWithTheBuiltInTsa() throws Exception {
+        Path out = tmp.resolve("out-t");
+        Path pdfa = inputs.get("pdfa-2b.pdf");
+        Sigillum.Result r = sign(out, List.of(inputs.get("letter-1.7.pdf"), inputs.get("object-streams.pdf"), pdfa), "--level", "T");
+        assertEquals(0, r.exit(), r.toString());
+        for (String name : List.of("letter-1.7.pdf", "object-streams.pdf", "pdfa-2b.pdf")) {
+            List<Dss.Verdict> v = Dss.validateAll(out.resolve(name), root);
+            assertEquals(1, v.size(), name + ": " + v);
+            assertEquals("TOTAL_PASSED", v.get(0).indication(), name + ": " + v);
+            assertEquals("PAdES-BASELINE-T", v.get(0).format(), name + ": " + v);
+            String report = Pdfs.pdfsig(out.resolve(name));
+            assertEquals(1, Pdfs.count(report, "Signature is Valid."), name + ":\n" + report);
+        }
+    }
+
+    @Test
+    void aVisibleStampIsDrawnWhereConfiguredAndNowhereElse() throws Exception {
+        Path out = tmp.resolve("out-stamp");
+        Path original = inputs.get("letter-1.7.pdf");
+        Sigillum.Result r = sign(out, List.of(original), "--option", "stamp.rect=300,40,250,70", "--option", "stamp.page=last",
+                "--option", "reason=Geprüft und freigegeben");
+        assertEquals(0, r.exit(), r.toString());
+        Path signed = out.resolve(original.getFileName());
+        BufferedImage before = render(original, 2, "before");
+        BufferedImage after = render(signed, 2, "after");
+        // 72 dpi: one pixel per point; the image's y axis runs down from the page's top.
+        int x0 = 300;
+        int y0 = after.getHeight() - 40 - 70;
+        assertEquals(0, inked(before, x0, y0, 250, 70), "the original has nothing in the stamp's rectangle");
+        int ink = inked(after, x0, y0, 250, 70);
+        assertTrue(ink > 250 * 70 / 50, "the stamp's rectangle must not be blank after signing (" + ink + " inked pixels)");
+        assertEquals(0, inked(after, 0, 0, after.getWidth(), y0 - 2) - inked(before, 0, 0, before.getWidth(), y0 - 2),
+                "nothing else on the page changed");
+        BufferedImage firstBefore = render(original, 1, "first-before");
+        BufferedImage firstAfter = render(signed, 1, "first-after");
+        assertEquals(inked(firstBefore, 0, 0, firstBefore.getWidth(), firstBefore.getHeight()),
+                inked(firstAfter, 0, 0, firstAfter.getWidth(), firstAfter.getHeight()), "page 1 carries no stamp");
+        assertEquals("TOTAL_PASSED", Dss.validateAll(signed, root).get(0).indication());
+        String fonts = Pdfs.output("pdffonts", signed.toString());
+        String stampFont = fonts.lines().filter(l -> l.contains("DejaVuSans")).findFirst().orElse("");
+        assertTrue(stampFont.matches(".*\\s+yes\\s+yes\\s+\\S+\\s+\\d+\\s+\\d+\\s*$"), "the stamp's font is an embedded subset:\n" + fonts);
+    }
+
+    @Test
+    void aNamedEmptyFieldIsFilledAndTheFormKeepsItsValues() throws Exception {
+        Path out = tmp.resolve("out-field");
+        Sigillum.Result r = sign(out, List.of(inputs.get("form.pdf")), "--option", "field=Approval", "--option",
+                "stamp.rect=10,10,100,40");
+        assertEquals(0, r.exit(), r.toString());
+        Path signed = out.resolve("form.pdf");
+        String report = Pdfs.pdfsig(signed);
+        assertTrue(report.contains("Signature Field Name: Approval"), report);
+        assertEquals(1, Pdfs.count(report, "Signature is Valid."), report);
+        try (PDDocument doc = Loader.loadPDF(signed.toFile())) {
+            PDAcroForm form = doc.getDocumentCatalog().getAcroForm();
+            assertEquals("Max Mustermann", form.getField("Name").getValueAsString());
+            int signatureFields = 0;
+            for (PDField f : form.getFieldTree()) {
+                if (f instanceof PDSignatureField) {
+                    signatureFields++;
+                }
+            }
+            assertEquals(1, signatureFields, "the existing field is used, no new one added");
+            // The author's field keeps its place: the stamp fills it, not the rectangle asked for.
+            var rect = form.getField("Approval").getWidgets().get(0).getRectangle();
+            assertEquals(300f, rect.getLowerLeftX(), 0.01f);
+            assertEquals(220f, rect.getWidth(), 0.01f);
+        }
+        Sigillum.Result missing = sign(tmp.resolve("out-nofield"), List.of(inputs.get("letter-1.7.pdf")), "--option", "field=Approval");
+        assertEquals(1, missing.exit(), missing.toString());
+        assertTrue(missing.err().contains("has no signature field named 'Approval'"), missing.toString());
+    }
+
+    @Test
+    void pdfaStaysPdfaAndTheOwnerPasswordEncryptionIsKept() throws Exception {
+        Path out = tmp.resolve("out-pdfa");
+        List<Path> files = List.of(inputs.get("pdfa-1b.pdf"), inputs.get("pdfa-2b.pdf"), inputs.get("pdfa-3b.pdf"),
+                inputs.get("owner-password.pdf"));
+        Sigillum.Result r = sign(out, files, "--option", "stamp.rect=300,40,250,70");
+        assertEquals(0, r.exit(), r.toString());
+        for (int part = 1; part <= 3; part++) {
+            Path signed = out.resolve("pdfa-" + part + "b.pdf");
+            try (PDDocument doc = Loader.loadPDF(signed.toFile())) {
+                var catalog = doc.getDocumentCatalog();
+                String xmp = new String(catalog.getMetadata().toByteArray(), java.nio.charset.StandardCharsets.UTF_8);
+                assertTrue(xmp.contains("pdfaid:part='" + part + "'") || xmp.contains("<pdfaid:part>" + part + "</pdfaid:part>")
+                        || xmp.contains("pdfaid:part=\"" + part + "\""), "PDF/A identification kept: " + xmp);
+                assertFalse(catalog.getOutputIntents().isEmpty(), "the output intent is kept");
+            }
+            String fonts = Pdfs.output("pdffonts", signed.toString());
+            for (String line : fonts.lines().skip(2).toList()) {
+                assertTrue(line.matches(".*\\s+yes\\s+yes\\s+\\S+\\s+\\d+\\s+\\d+\\s*$"), "PDF/A needs every font embedded: " + line);
+            }
+            assertEquals("TOTAL_PASSED", Dss.validateAll(signed, root).get(0).indication());
+        }
+        Path encrypted = out.resolve("owner-password.pdf");
+        String show = Pdfs.output("qpdf", "--show-encryption", encrypted.toString());
+        assertTrue(show.contains("R = 6"), "still AES-256 encrypted: " + show);
+        assertEquals(1, Pdfs.count(Pdfs.pdfsig(encrypted), "Signature is Valid."));
+        assertEquals("TOTAL_PASSED", Dss.validateAll(encrypted, root).get(0).indication());
+    }
+
+    @Test
+    void brokenLockedAndHostileFilesAreRefusedWithAReasonAndTheServerKeepsRunning() throws Exception {
+        Path bad = Files.createDirectories(tmp.resolve("bad"));
+        Path plain = inputs.get("letter-1.7.pdf");
+        Map<Path, String> expected = new LinkedHashMap<>();
+        expected.put(Pdfs.qpdf(plain, bad.resolve("user-password.pdf"), "--encrypt", "user-secret", "owner-secret", "256", "--"),
+                "password that is needed to open it");
+        byte[] whole = Files.readAllBytes(plain);
+        expected.put(Files.write(bad.resolve("truncated.pdf"), java.util.Arrays.copyOf(whole, whole.length / 2)), "truncated");
+        byte[] garbage = new byte[20_000];
+        new java.util.Random(3).nextBytes(garbage);
+        expected.put(Files.write(bad.resolve("garbage.pdf"), garbage), "not a PDF");
+        expected.put(Files.writeString(bad.resolve("letter.txt"), "Sehr geehrte Damen und Herren"), "not a PDF");
+        expected.put(Pdfs.dssSigned(plain, bad.resolve("certified-no-changes.pdf"), home.resolve("pki/demo-signer.p12"),
+                Pdfs.demoPassword(home), CertificationPermission.NO_CHANGE_PERMITTED), "allows no changes");
+        expected.put(Files.write(bad.resolve("page-tree-loop.pdf"), Pdfs.pageTreeLoop()), "damaged");
+        expected.put(Files.write(bad.resolve("deep-nesting.pdf"), Pdfs.deepNesting()), "PDF");
+        expected.put(Files.write(bad.resolve("object-stream-bomb.pdf"), Pdfs.objectStreamBomb(2000)), "decompression bomb");
+
+        Path out = tmp.resolve("out-bad");
+        long start = System.nanoTime();
+        Sigillum.Result r = sign(out, new ArrayList<>(expected.keySet()));
+        long seconds = (System.nanoTime() - start) / 1_000_000_000L;
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(seconds < 60, "refusals take bounded time, not " + seconds + " s");
+        for (var e : expected.entrySet()) {
+            String name = e.getKey().getFileName().toString();
+            String line = r.err().lines().filter(l -> l.startsWith(name + ": ")).findFirst().orElse("");
+            assertTrue(line.contains("bad input") && line.contains(e.getValue()), name + " must be refused with '" + e.getValue()
+                    + "':\n" + r);
+            assertFalse(Files.exists(out.resolve(name)), name + " must not be written");
+        }
+        assertTrue(server.alive(), "the server keeps running");
+        Sigillum.Result after = sign(tmp.resolve("out-after"), List.of(plain));
+        assertEquals(0, after.exit(), "the server still signs: " + after);
+    }
+
+    @Test
+    void theDefaultHomeHasAPadesHotFolderRoot() throws Exception {
+        Path batch = Files.createDirectories(home.resolve("hotfolder/in/pades/batch-1"));
+        Files.copy(inputs.get("letter-1.7.pdf"), batch.resolve("invoice 1.pdf"));
+        Files.copy(inputs.get("form.pdf"), batch.resolve("form.pdf"));
+        Files.writeString(batch.resolve("broken.pdf"), "%PDF-1.7\nthis is not really a PDF\n");
+        Files.writeString(batch.resolve("APPROVED"), "");
+        Path ready = home.resolve("hotfolder/out/pades/batch-1/READY");
+        Server.await("the pades root's READY", 60_000, () -> Files.exists(ready));
+        Path outDir = ready.getParent();
+        for (String name : List.of("invoice 1.pdf", "form.pdf")) {
+            assertEquals(1, Pdfs.count(Pdfs.pdfsig(outDir.resolve(name)), "Signature is Valid."), name);
+        }
+        assertTrue(Files.exists(home.resolve("hotfolder/error/pades/batch-1/broken.pdf")), "the broken file is kept in error/");
+        String why = Files.readString(home.resolve("hotfolder/error/pades/batch-1/broken.pdf.error.json"));
+        assertTrue(why.contains("truncated or damaged"), why);
+    }
+
+    private BufferedImage render(Path pdf, int page, String tag) throws Exception {
+        Path prefix = tmp.resolve("render-" + tag + "-" + pdf.getFileName());
+        Pdfs.run("pdftoppm", "-r", "72", "-f", String.valueOf(page), "-l", String.valueOf(page), "-singlefile", "-png", pdf.toString(),
+                prefix.toString());
+        return ImageIO.read(prefix.resolveSibling(prefix.getFileName() + ".png").toFile());
+    }
+
+    /** Pixels that are not (nearly) white in the rectangle. */
+    private static int inked(BufferedImage img, int x, int y, int w, int h) {
+        int n = 0;
+        for (int i = Math.max(0, x); i < Math.min(img.getWidth(), x + w); i++) {
+            for (int j = Math.max(0, y); j < Math.min(img.getHeight(), y + h); j++) {
+                int rgb = img.getRGB(i, j);
+                int r = rgb >> 16 & 0xff;
+                int g = rgb >> 8 & 0xff;
+                int b = rgb & 0xff;
+                if (r < 230 || g < 230 || b < 230) {
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+}
