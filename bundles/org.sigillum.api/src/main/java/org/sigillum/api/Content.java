@@ -34,6 +34,14 @@ public interface Content {
         return java.util.Optional.empty();
     }
 
+    /**
+     * Says that its consumer is done with these bytes: a content held in a temporary file (a large
+     * signed PDF) deletes the file now rather than when it is garbage collected. Reading after this
+     * is undefined. Contents of documents a caller handed in are never deleted by this.
+     */
+    default void release() {
+    }
+
     /** The whole content in memory; for small contents only. */
     default byte[] bytes() throws IOException {
         try (InputStream in = openStream()) {

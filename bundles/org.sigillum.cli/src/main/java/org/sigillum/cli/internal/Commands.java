@@ -117,12 +117,14 @@ final class Commands {
             SignedDocument d = r.signed();
             Path target = outDir.resolve(d.output().name()).normalize();
             if (!target.startsWith(outDir)) {
+                d.output().content().release();
                 failed++;
                 s.err(r.inputName() + ": output name " + d.output().name() + " escapes " + outDir);
                 continue;
             }
             if (isAnInput(target, files)) {
                 // A PDF signed in place keeps its name: never let it replace the original.
+                d.output().content().release();
                 failed++;
                 s.err(r.inputName() + ": the output " + target + " would replace an input; choose another --out");
                 continue;
@@ -133,6 +135,8 @@ final class Commands {
                 failed++;
                 s.err(r.inputName() + ": cannot write " + target + ": " + e.getMessage());
                 continue;
+            } finally {
+                d.output().content().release();
             }
             s.out("signed " + r.inputName() + " -> " + target + " (" + d.format() + " " + d.level() + ", "
                     + d.signer().getSubjectX500Principal().getName() + ")");

@@ -247,7 +247,12 @@ public class SigningServiceImpl implements SigningService, VerificationService {
                         Optional.of(new FailoverTimeStamps(profile.name(), profile.tsas(), timeStamps)),
                         revocation.stream().findFirst());
                 FormatOutput out = signer.sign(document, ctx);
-                check(profile, verifier, prepared.checkContent(), out, chain, signingTime);
+                try {
+                    check(profile, verifier, prepared.checkContent(), out, chain, signingTime);
+                } catch (SigningException | RuntimeException e) {
+                    out.content().release(); // never handed out
+                    throw e;
+                }
                 Optional<ArchiveReceipt> receipt = enterArchive(document.name(), sha256, out);
                 result = new SignedDocument(document.name(), out, sha256, cert, tokenId, profile.format(),
                         profile.level(), profile.packaging(), signingTime, receipt);

@@ -138,6 +138,8 @@ final class DocumentStep {
             outSha = HexFormat.of().formatHex(md.digest());
         } catch (IOException x) {
             throw new Outcome.Held(Reason.IO_ERROR.label(), "the signed output cannot be staged in " + settings.work() + ": " + x.getMessage(), x);
+        } finally {
+            sd.output().content().release();
         }
         if (!detached) {
             // Only a detached signature is published beside the original's copy.

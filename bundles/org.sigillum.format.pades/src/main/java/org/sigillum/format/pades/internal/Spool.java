@@ -54,13 +54,8 @@ final class Spool {
             throw new UncheckedIOException(e);
         }
         SpooledContent content = new SpooledContent(file, size);
-        cleaner.register(content, () -> {
-            try {
-                Files.deleteIfExists(file);
-            } catch (IOException e) {
-                // left for clear() at the next start
-            }
-        });
+        // release() deletes the file at once; for a consumer that never calls it, the file goes with the content.
+        content.cleanable = cleaner.register(content, () -> delete(file));
         return content;
     }
 
@@ -75,10 +70,16 @@ final class Spool {
     private static final class SpooledContent implements Content {
         private final Path file;
         private final long size;
+        private Cleaner.Cleanable cleanable;
 
         SpooledContent(Path file, long size) {
             this.file = file;
             this.size = size;
+        }
+
+        @Override
+        public void release() {
+            cleanable.clean();
         }
 
         @Override
