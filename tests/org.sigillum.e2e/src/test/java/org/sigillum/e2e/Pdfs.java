@@ -93,6 +93,43 @@ final class Pdfs {
         return pdf;
     }
 
+    /**
+     * An invoice as a scanning line or an ERP prints it: six pages of text in standard fonts and a
+     * 170 x 170 colour image on the first page (as incompressible as a photo), about 100 KB.
+     */
+    static Path invoice(Path dir, String name) throws Exception {
+        Random random = new Random(5);
+        String[] words = { "Rechnung", "Betrag", "Kunde", "Lieferung", "gemaess", "Vertrag", "Zahlung", "bis", "zum", "Monat",
+                "Steuer", "netto", "brutto" };
+        StringBuilder ps = new StringBuilder("%!PS\n");
+        for (int page = 1; page <= 6; page++) {
+            ps.append("/Times-Roman findfont 11 scalefont setfont\n");
+            for (int line = 0, y = 780; line < 60; line++, y -= 12) {
+                StringBuilder text = new StringBuilder();
+                for (int w = 0; w < 12; w++) {
+                    text.append(w == 0 ? "" : " ").append(words[random.nextInt(words.length)]);
+                }
+                ps.append("50 ").append(y).append(" moveto (").append(text).append(") show\n");
+            }
+            ps.append("/Helvetica-Bold findfont 14 scalefont setfont 50 800 moveto (Seite ").append(page).append(") show\n");
+            if (page == 1) {
+                int side = 170;
+                byte[] pixels = new byte[side * side * 3];
+                random.nextBytes(pixels);
+                ps.append("gsave 300 500 translate 170 170 scale\n").append(side).append(' ').append(side).append(" 8 [").append(side)
+                        .append(" 0 0 -").append(side).append(" 0 ").append(side)
+                        .append("] currentfile /ASCIIHexDecode filter false 3 colorimage\n")
+                        .append(java.util.HexFormat.of().formatHex(pixels)).append(">\ngrestore\n");
+            }
+            ps.append("showpage\n");
+        }
+        Path source = Files.writeString(dir.resolve(name + ".ps"), ps);
+        Path pdf = dir.resolve(name);
+        run("gs", "-q", "-dBATCH", "-dNOPAUSE", "-sDEVICE=pdfwrite", "-dAutoFilterColorImages=false", "-sColorImageFilter=FlateEncode",
+                "-sOutputFile=" + pdf, source.toString());
+        return pdf;
+    }
+
     /** PDF/A-{part}b by ghostscript, with the sRGB output intent its PDFA_def.ps template asks for. */
     static Path pdfa(Path dir, int part) throws Exception {
         Path def = dir.resolve("pdfa_def.ps");

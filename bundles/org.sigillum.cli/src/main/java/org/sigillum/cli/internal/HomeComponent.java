@@ -36,8 +36,9 @@ public class HomeComponent {
                     Next, in another terminal:
                       ./sigillum sign --profile cades --out /tmp/signed FILE...
                       ./sigillum verify /tmp/signed/FILE.p7s --data FILE
-                    or drop a folder of files into %1$s/hotfolder/in/cades/ and then a file named APPROVED
-                    into it: the results appear in %1$s/hotfolder/out/cades/.
+                      ./sigillum sign --profile pades --out /tmp/signed FILE.pdf     (a signature inside the PDF)
+                    or drop a folder of files into %1$s/hotfolder/in/cades/ (PDFs: hotfolder/in/pades/)
+                    and then a file named APPROVED into it: the results appear in hotfolder/out/.
                     """.formatted(home.home()));
         }
     }

@@ -9,9 +9,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.cert.X509Certificate;
 import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
 import java.util.Arrays;
-import java.util.GregorianCalendar;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -76,6 +74,9 @@ public class PadesFormat implements FormatSigner, FormatVerifier {
     private final PdfVerifier verifier;
     private final PadesCms cms = new PadesCms();
     private final byte[] font;
+    private static final java.time.format.DateTimeFormatter PDF_DATE = java.time.format.DateTimeFormatter
+            .ofPattern("'D:'yyyyMMddHHmmss'Z'", java.util.Locale.ROOT).withZone(ZoneOffset.UTC);
+    private final Map<javax.security.auth.x500.X500Principal, String> commonNames = new java.util.concurrent.ConcurrentHashMap<>();
     /** The largest time stamp seen so far, so that the space reserved for the next one is measured, not guessed. */
     private final AtomicInteger largestStamp = new AtomicInteger();
 
@@ -154,8 +155,9 @@ public class PadesFormat implements FormatSigner, FormatVerifier {
             PDSignature sig = new PDSignature();
             sig.setFilter(PDSignature.FILTER_ADOBE_PPKLITE);
             sig.setSubFilter(PDSignature.SUBFILTER_ETSI_CADES_DETACHED);
-            sig.setSignDate(GregorianCalendar.from(ZonedDateTime.ofInstant(params.signingTime(), ZoneOffset.UTC)));
-            String signerName = Stamp.Values.commonName(signer.getSubjectX500Principal());
+            // /M written directly: PDFBox's Calendar formatting costs more than the rest of the dictionary.
+            sig.getCOSObject().setString(COSName.M, PDF_DATE.format(params.signingTime()));
+            String signerName = commonNames.computeIfAbsent(signer.getSubjectX500Principal(), Stamp.Values::commonName);
             sig.setName(signerName);
             String reason = option(options, "reason");
             String location = option(options, "location");
