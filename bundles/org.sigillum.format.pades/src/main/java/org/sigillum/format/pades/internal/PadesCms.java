@@ -164,16 +164,21 @@ final class PadesCms {
         return CMSSignedData.replaceSigners(cms, new SignerInformationStore(SignerInformation.replaceUnsignedAttributes(si, unsigned)));
     }
 
-    /** An ASN.1 value whose encoding is exactly {@code size} bytes, standing in for a time stamp of that size. */
+    /**
+     * An ASN.1 value standing in for a time stamp of {@code size} bytes: its encoding is exactly that
+     * long, or one byte longer where a length-of-length boundary makes exactly impossible.
+     */
     static ASN1Encodable fakeStamp(int size) {
-        for (int header = 2; header <= 6; header++) {
-            DEROctetString s = new DEROctetString(new byte[Math.max(0, size - header)]);
-            try {
-                if (s.getEncoded().length == size) {
-                    return s;
+        for (int extra = 0; extra <= 1; extra++) {
+            for (int header = 2; header <= 6; header++) {
+                DEROctetString s = new DEROctetString(new byte[Math.max(0, size + extra - header)]);
+                try {
+                    if (s.getEncoded().length == size + extra) {
+                        return s;
+                    }
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
                 }
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
             }
         }
         throw new IllegalArgumentException("no encoding of " + size + " bytes");

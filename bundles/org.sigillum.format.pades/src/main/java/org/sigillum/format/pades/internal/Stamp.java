@@ -129,7 +129,7 @@ record Stamp(PDRectangle rect, String page, String text, Path image, ZoneId zone
     List<String> lines(Values values) {
         String t = text.replace("\\n", "\n")
                 .replace("${signer}", values.signer())
-                .replace("${time}", DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss z", Locale.ROOT).withZone(zone).format(values.time()))
+                .replace("${time}", DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss z", Locale.ENGLISH).withZone(zone).format(values.time()))
                 .replace("${reason}", values.reason())
                 .replace("${location}", values.location())
                 .replace("${contact}", values.contact());
