@@ -122,6 +122,27 @@ class PadesTest {
         Sigillum.Result ok = Sigillum.run(home, "verify", out.resolve("signed-by-dss.pdf").toString());
         assertEquals(0, ok.exit(), ok.toString());
         assertEquals(2, Pdfs.count(ok.out(), ": valid"), ok.toString());
+
+        // A revision appended after signing (here a changed title) is signed by nobody: not valid.
+        Path appended = Pdfs.incremental(out.resolve("letter-1.7.pdf"), tmp.resolve("appended-after-signing.pdf"));
+        Sigillum.Result after = Sigillum.run(home, "verify", appended.toString());
+        assertEquals(1, after.exit(), after.toString());
+        assertTrue(after.out().contains("changed after its last signature"), after.toString());
+        assertTrue(Pdfs.pdfsig(appended).contains("Not total document signed"));
+    }
+
+    @Test
+    void aDocumentWithABrokenOlderSignatureIsStillSignedAndTheBrokenOneReported() throws Exception {
+        Path broken = Pdfs.brokenSignature(inputs.get("letter-1.7.pdf"), tmp.resolve("broken-signature.pdf"));
+        Path out = tmp.resolve("out-broken-sig");
+        Sigillum.Result r = sign(out, List.of(broken));
+        assertEquals(0, r.exit(), r.toString());
+        String report = Pdfs.pdfsig(out.resolve("broken-signature.pdf"));
+        assertEquals(1, Pdfs.count(report, "Signature is Valid."), report);
+        Sigillum.Result v = Sigillum.run(home, "verify", out.resolve("broken-signature.pdf").toString());
+        assertEquals(1, v.exit(), "one of the two signatures is broken: " + v);
+        assertEquals(1, Pdfs.count(v.out(), ": valid"), v.toString());
+        assertEquals(1, Pdfs.count(v.out(), ": invalid"), v.toString());
     }
 
     @Test
@@ -169,6 +190,49 @@ class PadesTest {
     }
 
     @Test
+    void aProfileCanPutAnImageIntoTheStampButARequestCannotNameAFile() throws Exception {
+        BufferedImage logo = new BufferedImage(60, 60, BufferedImage.TYPE_INT_RGB);
+        var g = logo.createGraphics();
+        g.setColor(java.awt.Color.RED);
+        g.fillRect(0, 0, 60, 60);
+        g.dispose();
+        ImageIO.write(logo, "png", home.resolve("pki/logo.png").toFile());
+        Path cfg = tmp.resolve("org.sigillum.profile-pades-logo.cfg");
+        Files.writeString(cfg, String.join("\n", "name = pades-logo", "format = pades", "level = B", "tokens = demo",
+                "packaging = embedded", "trustAnchors = pki", "option.stamp.rect = 40,600,300,80", "option.stamp.image = pki/logo.png",
+                "option.reason = Freigegeben", "allowedOverrides = options", ""));
+        Files.move(cfg, home.resolve("etc").resolve(cfg.getFileName()));
+        Path original = inputs.get("letter-1.7.pdf");
+        Path out = tmp.resolve("out-logo");
+        Sigillum.Result r = null;
+        long end = System.currentTimeMillis() + 30_000;
+        while (System.currentTimeMillis() < end) {
+            r = Sigillum.run(home, "sign", "--profile", "pades-logo", "--out", out.toString(), original.toString());
+            if (r.exit() == 0 || !r.err().contains("no profile")) {
+                break;
+            }
+            Thread.sleep(300);
+        }
+        assertEquals(0, r.exit(), r.toString());
+        BufferedImage page = render(out.resolve(original.getFileName()), 1, "logo");
+        int top = page.getHeight() - 600 - 80;
+        int red = 0;
+        for (int x = 40; x < 40 + 100; x++) {
+            for (int y = top; y < top + 80; y++) {
+                int rgb = page.getRGB(x, y);
+                if ((rgb >> 16 & 0xff) > 200 && (rgb >> 8 & 0xff) < 60 && (rgb & 0xff) < 60) {
+                    red++;
+                }
+            }
+        }
+        assertTrue(red > 1000, "the logo is drawn at the stamp's left (" + red + " red pixels)");
+        Sigillum.Result refused = Sigillum.run(home, "sign", "--profile", "pades-logo", "--out", tmp.resolve("out-logo-2").toString(),
+                "--option", "stamp.image=/etc/shadow", original.toString());
+        assertEquals(1, refused.exit(), refused.toString());
+        assertTrue(refused.err().contains("names a file"), refused.toString());
+    }
+
+    @Test
     void aNamedEmptyFieldIsFilledAndTheFormKeepsItsValues() throws Exception {
         Path out = tmp.resolve("out-field");
         Sigillum.Result r = sign(out, List.of(inputs.get("form.pdf")), "--option", "field=Approval", "--option",
@@ -193,6 +257,18 @@ class PadesTest {
             assertEquals(300f, rect.getLowerLeftX(), 0.01f);
             assertEquals(220f, rect.getWidth(), 0.01f);
         }
+        // Without a stamp the author's field keeps its place too, and shows who signed.
+        Path plainOut = tmp.resolve("out-field-nostamp");
+        Sigillum.Result noStamp = sign(plainOut, List.of(inputs.get("form.pdf")), "--option", "field=Approval");
+        assertEquals(0, noStamp.exit(), noStamp.toString());
+        try (PDDocument doc = Loader.loadPDF(plainOut.resolve("form.pdf").toFile())) {
+            var rect = doc.getDocumentCatalog().getAcroForm().getField("Approval").getWidgets().get(0).getRectangle();
+            assertEquals(300f, rect.getLowerLeftX(), 0.01f);
+            assertEquals(60f, rect.getHeight(), 0.01f);
+        }
+        BufferedImage page = render(plainOut.resolve("form.pdf"), 1, "field-nostamp");
+        assertTrue(inked(page, 300, page.getHeight() - 100 - 60, 220, 60) > 200, "the field shows an appearance");
+
         Sigillum.Result missing = sign(tmp.resolve("out-nofield"), List.of(inputs.get("letter-1.7.pdf")), "--option", "field=Approval");
         assertEquals(1, missing.exit(), missing.toString());
         assertTrue(missing.err().contains("has no signature field named 'Approval'"), missing.toString());
@@ -243,7 +319,7 @@ class PadesTest {
         expected.put(Pdfs.dssSigned(plain, bad.resolve("certified-no-changes.pdf"), home.resolve("pki/demo-signer.p12"),
                 Pdfs.demoPassword(home), CertificationPermission.NO_CHANGE_PERMITTED), "allows no changes");
         expected.put(Files.write(bad.resolve("page-tree-loop.pdf"), Pdfs.pageTreeLoop()), "damaged");
-        expected.put(Files.write(bad.resolve("deep-nesting.pdf"), Pdfs.deepNesting()), "PDF");
+        expected.put(Files.write(bad.resolve("deep-nesting.pdf"), Pdfs.deepNesting()), "not a readable PDF");
         expected.put(Files.write(bad.resolve("object-stream-bomb.pdf"), Pdfs.objectStreamBomb(2000)), "decompression bomb");
 
         Path out = tmp.resolve("out-bad");

@@ -194,6 +194,30 @@ final class Pdfs {
         return file;
     }
 
+    /** A PDF holding a signature field whose value is broken: a byte range past the end, no CMS. */
+    static Path brokenSignature(Path in, Path out) throws IOException {
+        try (PDDocument doc = Loader.loadPDF(in.toFile())) {
+            PDAcroForm form = new PDAcroForm(doc);
+            doc.getDocumentCatalog().setAcroForm(form);
+            PDSignatureField field = new PDSignatureField(form);
+            field.setPartialName("Broken");
+            org.apache.pdfbox.pdmodel.interactive.digitalsignature.PDSignature sig =
+                    new org.apache.pdfbox.pdmodel.interactive.digitalsignature.PDSignature();
+            sig.setFilter(org.apache.pdfbox.pdmodel.interactive.digitalsignature.PDSignature.FILTER_ADOBE_PPKLITE);
+            sig.setSubFilter(org.apache.pdfbox.pdmodel.interactive.digitalsignature.PDSignature.SUBFILTER_ETSI_CADES_DETACHED);
+            sig.setByteRange(new int[] { 0, 10, 20, 999_999_999 });
+            sig.setContents(new byte[] { 1, 2, 3, 4 });
+            field.setValue(sig);
+            PDAnnotationWidget w = field.getWidgets().get(0);
+            w.setRectangle(new PDRectangle());
+            w.setPage(doc.getPage(0));
+            doc.getPage(0).getAnnotations().add(w);
+            form.getFields().add(field);
+            doc.save(out.toFile());
+        }
+        return out;
+    }
+
     /** The file with one incremental update appended by PDFBox (a changed title). */
     static Path incremental(Path in, Path out) throws IOException {
         try (PDDocument doc = Loader.loadPDF(in.toFile()); OutputStream os = Files.newOutputStream(out)) {

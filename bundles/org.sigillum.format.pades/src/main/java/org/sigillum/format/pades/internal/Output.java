@@ -28,7 +28,17 @@ final class Output extends OutputStream {
     private long remaining;
     private boolean failed;
 
-    Output(long prefix, DigestAlgorithm digest, boolean inMemory, Spool spool) throws IOException {
+    /** A new output; a spool file that cannot be created is the server's problem, not the document's. */
+    static Output create(long prefix, DigestAlgorithm digest, boolean inMemory, Spool spool) throws org.sigillum.api.SigningException {
+        try {
+            return new Output(prefix, digest, inMemory, spool);
+        } catch (IOException e) {
+            throw new org.sigillum.api.SigningException(org.sigillum.api.Reason.IO_ERROR,
+                    "no temporary file for the signed PDF: " + e.getMessage(), e);
+        }
+    }
+
+    private Output(long prefix, DigestAlgorithm digest, boolean inMemory, Spool spool) throws IOException {
         this.spool = spool;
         this.remaining = prefix;
         try {

@@ -86,7 +86,9 @@ public class PadesFormat implements FormatSigner, FormatVerifier {
         String h = context.getProperty("sigillum.home");
         this.home = Path.of(h == null ? "." : h).toAbsolutePath().normalize();
         this.spool = new Spool(home.resolve(config.spool()), Cleaner.create());
-        spool.clear();
+        // Only what an earlier process left: a re-activation (new configuration, CAdES updated) must not
+        // delete the outputs this process is still handing out.
+        spool.clearLeftoversOfOtherProcesses();
         this.files = new PdfFiles(Math.max(1, config.inMemoryMegabytes()) * 1024L * 1024L, spool);
         this.verifier = new PdfVerifier(files, cmsVerifier);
         try (InputStream in = getClass().getClassLoader().getResourceAsStream("fonts/DejaVuSans.ttf")) {
@@ -146,9 +148,13 @@ public class PadesFormat implements FormatSigner, FormatVerifier {
         String name = document.name();
         Output output = null;
         boolean handedOut = false;
+        // Until the PDF is laid out, a runtime failure is PDFBox meeting a broken document; afterwards
+        // (token, CMS, time stamp) it is ours or the server's, not the document's.
+        boolean pdfPhase = true;
         try (RandomAccessRead source = files.open(document.content()); PDDocument doc = files.load(source, name)) {
             long inputLength = source.length();
-            checkSignable(doc, name);
+            String fieldName = option(params.options(), "field");
+            checkSignable(doc, name, !fieldName.isEmpty());
             Map<String, String> options = params.options();
             SignatureCreator creator = context.creator();
             X509Certificate signer = creator.certificateChain().get(0);
@@ -171,7 +177,6 @@ public class PadesFormat implements FormatSigner, FormatVerifier {
             if (!contact.isEmpty()) {
                 sig.setContactInfo(contact);
             }
-            String fieldName = option(options, "field");
             PDSignatureField existing = fieldName.isEmpty() ? null : emptyField(doc, fieldName, name);
             // PDFBox resets an existing field's rectangle when it adds the signature: remember the author's.
             PDRectangle own = existing == null ? null : existing.getWidgets().get(0).getRectangle();
@@ -184,22 +189,25 @@ public class PadesFormat implements FormatSigner, FormatVerifier {
                 so.setPage(pageIndex);
                 doc.addSignature(sig, so);
             }
-            if (stamp != null) {
+            boolean visibleField = own != null && own.getWidth() > 1 && own.getHeight() > 1;
+            if (stamp != null || visibleField) {
                 PDSignatureField field = existing != null ? existing : fieldOf(doc, sig);
                 PDAnnotationWidget widget = field.getWidgets().get(0);
-                PDPage page = widget.getPage() != null ? widget.getPage() : doc.getPage(pageIndex);
+                PDPage page = widget.getPage() != null ? widget.getPage() : pageOf(doc, widget, pageIndex);
                 Stamp placed = stamp;
-                if (own != null && own.getWidth() > 1 && own.getHeight() > 1) {
-                    // A field drawn by the document's author keeps its place; the stamp fills it.
+                if (visibleField) {
+                    // A field drawn by the document's author keeps its place and gets an appearance, stamp or not.
                     PDRectangle box = page.getCropBox();
+                    Stamp style = stamp != null ? stamp : Stamp.of(Map.of("stamp.rect", "0,0,10,10"), home);
                     placed = new Stamp(new PDRectangle(own.getLowerLeftX() - box.getLowerLeftX(), own.getLowerLeftY() - box.getLowerLeftY(),
-                            own.getWidth(), own.getHeight()), stamp.page(), stamp.text(), stamp.image(), stamp.zone());
+                            own.getWidth(), own.getHeight()), style.page(), style.text(), style.image(), style.zone());
                 }
                 placed.draw(doc, page, widget, new Stamp.Values(signerName, params.signingTime(), reason, location, contact), font, name);
             }
-            output = new Output(inputLength, params.digest(), files.inMemory(inputLength), spool);
+            output = Output.create(inputLength, params.digest(), files.inMemory(inputLength), spool);
             ExternalSigningSupport external = doc.saveIncrementalForExternalSigning(output);
             byte[] digest = digest(external.getContent(), params);
+            pdfPhase = false;
             CMSSignedData signed = cms.sign(digest, creator);
             if (params.level().includes(SignatureLevel.B_T)) {
                 signed = stamp(signed, context);
@@ -223,8 +231,12 @@ public class PadesFormat implements FormatSigner, FormatVerifier {
             }
             throw new SigningException(Reason.BAD_INPUT, name + " cannot be signed: " + e.getMessage(), e);
         } catch (RuntimeException | StackOverflowError e) {
-            throw new SigningException(Reason.BAD_INPUT, name + " is a damaged PDF that cannot be signed ("
-                    + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")", e);
+            String what = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+            if (!pdfPhase || e instanceof java.io.UncheckedIOException) {
+                LOG.log(System.Logger.Level.ERROR, "signing " + name + " failed unexpectedly", e);
+                throw new SigningException(Reason.INTERNAL, "signing " + name + " failed unexpectedly (" + what + ")", e);
+            }
+            throw new SigningException(Reason.BAD_INPUT, name + " is a damaged PDF that cannot be signed (" + what + ")", e);
         } finally {
             if (output != null && !handedOut) {
                 output.discard();
@@ -270,15 +282,17 @@ public class PadesFormat implements FormatSigner, FormatVerifier {
      * Refuses what must not be signed: a document without pages, one whose encryption permissions
      * forbid filling in forms and signing, and one whose certification signature allows no changes.
      */
-    static void checkSignable(PDDocument doc, String name) throws SigningException {
+    static void checkSignable(PDDocument doc, String name, boolean existingField) throws SigningException {
         if (doc.getNumberOfPages() <= 0) {
             throw new SigningException(Reason.BAD_INPUT, name + " has no pages");
         }
         if (doc.isEncrypted()) {
             AccessPermission p = doc.getCurrentAccessPermission();
-            if (!p.canFillInForm() && !p.canModifyAnnotations() && !p.canModify()) {
-                throw new SigningException(Reason.BAD_INPUT, name + " is encrypted, and its permissions do not allow"
-                        + " filling in forms or signing");
+            // ISO 32000 table 22: signing an existing field needs bit 9 (or 6); adding a field needs bits 4 and 6.
+            boolean allowed = existingField ? p.canFillInForm() || p.canModifyAnnotations() : p.canModify() && p.canModifyAnnotations();
+            if (!allowed) {
+                throw new SigningException(Reason.BAD_INPUT, name + " is encrypted, and its permissions do not allow "
+                        + (existingField ? "signing its signature fields" : "adding a signature field (name an existing empty one with option field)"));
             }
         }
         int mdp = docMdp(doc);
@@ -325,6 +339,18 @@ public class PadesFormat implements FormatSigner, FormatVerifier {
             throw new SigningException(Reason.BAD_INPUT, name + ": signature field '" + fieldName + "' has no widget to sign in");
         }
         return sf;
+    }
+
+    /** The page whose annotations hold the widget (a widget need not name its page); else the stamp's page. */
+    private static PDPage pageOf(PDDocument doc, PDAnnotationWidget widget, int fallback) throws IOException {
+        for (PDPage p : doc.getPages()) {
+            for (var a : p.getAnnotations()) {
+                if (a.getCOSObject() == widget.getCOSObject()) {
+                    return p;
+                }
+            }
+        }
+        return doc.getPage(fallback);
     }
 
     private static PDSignatureField fieldOf(PDDocument doc, PDSignature sig) {

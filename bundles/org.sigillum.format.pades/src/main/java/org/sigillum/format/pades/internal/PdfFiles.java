@@ -36,8 +36,20 @@ final class PdfFiles {
         return size <= inMemoryLimit;
     }
 
-    /** Random access to a content: the file itself, the bytes in memory, or a spooled copy. */
-    RandomAccessRead open(Content content) throws IOException {
+    /**
+     * Random access to a content: the file itself, the bytes in memory, or a spooled copy. The core
+     * has read these bytes once already, so failing to read them now (or to spool them) is an I/O
+     * problem of the server, not a fault of the document.
+     */
+    RandomAccessRead open(Content content) throws SigningException {
+        try {
+            return openOrFail(content);
+        } catch (IOException e) {
+            throw new SigningException(Reason.IO_ERROR, "the document cannot be read again for signing: " + e.getMessage(), e);
+        }
+    }
+
+    private RandomAccessRead openOrFail(Content content) throws IOException {
         if (content.file().isPresent()) {
             return new RandomAccessReadBufferedFile(content.file().get());
         }
@@ -130,9 +142,7 @@ final class PdfFiles {
             throw new SigningException(Reason.BAD_INPUT, name + " is damaged: there is no cross-reference table where the file"
                     + " says (it may be truncated, or was changed by a tool that did not update it)");
         }
-        if (StreamBombs.mayHoldObjectStreams(tail, around.substring((int) Math.min(offset - from, around.length())))) {
-            StreamBombs.check(in, name);
-        }
+        StreamBombs.check(in, name);
     }
 
     private static byte[] read(RandomAccessRead in, long at, int n) throws IOException {

@@ -42,7 +42,7 @@ final class PdfVerifier {
             List<PDSignature> signatures;
             try {
                 signatures = doc.getSignatureDictionaries();
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | StackOverflowError e) {
                 throw new SigningException(Reason.BAD_INPUT, signed.name() + " has a damaged form: " + e.getMessage(), e);
             }
             if (signatures.isEmpty()) {
@@ -53,23 +53,45 @@ final class PdfVerifier {
             }
             List<Found> found = new ArrayList<>();
             for (PDSignature sig : signatures) {
-                int[] br = sig.getByteRange();
-                long end = br != null && br.length == 4 ? (long) br[2] + br[3] : Long.MAX_VALUE;
-                found.add(new Found(end, check(signed.name(), sig, br, source, length)));
+                int[] br;
+                try {
+                    br = sig.getByteRange();
+                } catch (RuntimeException e) {
+                    br = null;
+                }
+                boolean wellFormed = br != null && br.length == 4 && (long) br[2] + br[3] <= length;
+                // A malformed signature sorts first: it must never pass for the newest one.
+                found.add(new Found(wellFormed ? (long) br[2] + br[3] : -1, checkOne(signed.name(), sig, br, source, length)));
             }
             found.sort(Comparator.comparingLong(Found::end));
             List<SignatureVerdict> out = new ArrayList<>(found.stream().map(Found::verdict).toList());
-            // Earlier signatures are followed by later revisions by design; the newest must cover everything.
+            // Earlier signatures are followed by later revisions by design; the newest must cover the whole file,
+            // or what was appended after it is signed by nobody.
             Found last = found.get(found.size() - 1);
             SignatureVerdict v = last.verdict();
-            if (v.intact() && v.problem() == null && last.end() < length) {
-                out.set(out.size() - 1, new SignatureVerdict(true, v.chain(), v.claimedSigningTime(), v.timeStampTime(), v.level(),
-                        "the file was changed after its last signature (" + (length - last.end()) + " bytes were appended)",
+            if (v.intact() && last.end() < length) {
+                out.set(out.size() - 1, new SignatureVerdict(false, v.chain(), v.claimedSigningTime(), v.timeStampTime(), Optional.empty(),
+                        "the file was changed after its last signature: " + (length - last.end())
+                                + " bytes were appended that no signature covers",
                         v.timeStampChain()));
             }
             return out;
         } catch (IOException e) {
             throw new SigningException(Reason.IO_ERROR, signed.name() + " cannot be read: " + e.getMessage(), e);
+        } catch (RuntimeException | StackOverflowError e) {
+            throw new SigningException(Reason.BAD_INPUT, signed.name() + " is a damaged PDF (" + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")", e);
+        }
+    }
+
+    /** One signature's verdict; whatever is wrong with it fails this signature only, never the others. */
+    private SignatureVerdict checkOne(String name, PDSignature sig, int[] br, RandomAccessRead source, long length) throws IOException {
+        try {
+            return check(name, sig, br, source, length);
+        } catch (SigningException e) {
+            return fail(e.getMessage());
+        } catch (RuntimeException | StackOverflowError e) {
+            return fail("it cannot be read (" + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")");
         }
     }
 
@@ -95,6 +117,9 @@ final class PdfVerifier {
         }
         List<SignatureVerdict> verdicts = cms.verify(new Document(name + " (signature)", Content.of(der)),
                 Optional.of(new Ranges(source, br)));
+        if (verdicts.size() != 1) {
+            return fail("its CMS holds " + verdicts.size() + " signers; a PDF signature has exactly one");
+        }
         SignatureVerdict v = verdicts.get(0);
         Optional<Instant> claimed = Optional.ofNullable(sig.getSignDate()).map(Calendar::toInstant);
         if (!v.intact()) {
@@ -115,27 +140,40 @@ final class PdfVerifier {
         return new SignatureVerdict(false, List.of(), Optional.empty(), Optional.empty(), problem);
     }
 
-    /** The gap must be exactly {@code <hex>}: nothing else of the file may escape the signature. */
+    /** Far more than any CMS with a time stamp and a long chain needs, as hex. */
+    static final int MAX_GAP = 16 * 1024 * 1024;
+
+    /** The gap must be exactly {@code <hex>}: nothing else of the file may escape the signature. Read in chunks. */
     private static boolean holdsOnlyContents(RandomAccessRead source, int from, int to) throws IOException {
+        if (to - from < 2 || to - from > MAX_GAP) {
+            return false;
+        }
+        byte[] buf = new byte[64 * 1024];
         source.seek(from);
-        byte[] gap = new byte[to - from];
-        int off = 0;
-        while (off < gap.length) {
-            int r = source.read(gap, off, gap.length - off);
+        for (long pos = from; pos < to;) {
+            int r = source.read(buf, 0, (int) Math.min(buf.length, to - pos));
             if (r <= 0) {
                 return false;
             }
-            off += r;
-        }
-        if (gap.length < 2 || gap[0] != '<' || gap[gap.length - 1] != '>') {
-            return false;
-        }
-        for (int i = 1; i < gap.length - 1; i++) {
-            int c = gap[i];
-            boolean hex = c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F';
-            if (!hex && c != ' ' && c != '\n' && c != '\r' && c != '\t') {
-                return false;
+            for (int i = 0; i < r; i++) {
+                long at = pos + i;
+                int c = buf[i];
+                if (at == from) {
+                    if (c != '<') {
+                        return false;
+                    }
+                } else if (at == to - 1) {
+                    if (c != '>') {
+                        return false;
+                    }
+                } else {
+                    boolean hex = c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F';
+                    if (!hex && c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+                        return false;
+                    }
+                }
             }
+            pos += r;
         }
         return true;
     }

@@ -25,8 +25,29 @@ final class Spool {
         this.cleaner = cleaner;
     }
 
-    /** Removes leftovers of an earlier run; nothing in this folder outlives its process. */
-    void clear() {
+    /**
+     * Removes what an earlier process left behind (nothing in this folder outlives its process), once
+     * per process: a marker names the process that cleared last, so a component re-activated in the
+     * same process keeps the files it is still handing out.
+     */
+    void clearLeftoversOfOtherProcesses() {
+        ProcessHandle self = ProcessHandle.current();
+        String me = self.pid() + " " + self.info().startInstant().map(Object::toString).orElse("");
+        Path marker = dir.resolve(".owner");
+        try {
+            if (Files.isRegularFile(marker) && Files.readString(marker).equals(me)) {
+                return;
+            }
+            clear();
+            Files.createDirectories(dir);
+            Files.writeString(marker, me);
+        } catch (IOException e) {
+            System.getLogger(Spool.class.getName()).log(System.Logger.Level.WARNING,
+                    "the spool folder " + dir + " cannot be prepared: " + e.getMessage());
+        }
+    }
+
+    private void clear() {
         if (!Files.isDirectory(dir)) {
             return;
         }

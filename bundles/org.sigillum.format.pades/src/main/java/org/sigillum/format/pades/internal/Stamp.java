@@ -68,7 +68,8 @@ record Stamp(PDRectangle rect, String page, String text, Path image, ZoneId zone
         } catch (NumberFormatException e) {
             throw new SigningException(Reason.BAD_REQUEST, "stamp.rect must be x,y,width,height in points, not '" + rect + "'");
         }
-        if (v[2] < 10 || v[3] < 10 || v[0] < 0 || v[1] < 0) {
+        if (!(Float.isFinite(v[0]) && Float.isFinite(v[1]) && Float.isFinite(v[2]) && Float.isFinite(v[3]))
+                || v[2] < 10 || v[3] < 10 || v[0] < 0 || v[1] < 0) {
             throw new SigningException(Reason.BAD_REQUEST, "stamp.rect '" + rect + "' must lie on the page and be at least 10 points wide and high");
         }
         String image = options.getOrDefault("stamp.image", "").trim();

@@ -2,6 +2,8 @@ package org.sigillum.format.pades.internal;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.DataFormatException;
@@ -14,9 +16,13 @@ import org.sigillum.api.SigningException;
 /**
  * PDFBox decodes a whole object stream or cross-reference stream into memory before it reads an
  * object from it, with no limit: 1.5 MB of deflated blanks become 1.5 GB on the heap. Signing needs
- * those streams, so before PDFBox sees the file their decoded sizes are measured here, by inflating
- * them into a throw-away buffer, and a file whose structure would expand beyond a bound is refused.
- * Page contents and images are never decoded for signing and need no such check.
+ * those streams, so before PDFBox sees the file every stream whose dictionary makes it one (an
+ * object stream has {@code /N} and {@code /First}, a cross-reference stream {@code /W} or
+ * {@code /Type /XRef}; names may be written with {@code #xx} escapes) is inflated into a throw-away
+ * buffer and the file refused when one would expand beyond a bound, or all together beyond a total.
+ * Such streams may only be filtered by FlateDecode (what every producer uses): another filter or a
+ * chain is refused there, since it could hide a bomb from this count. Page contents and images are
+ * never decoded for signing and need no check.
  */
 final class StreamBombs {
 
@@ -25,82 +31,143 @@ final class StreamBombs {
         return Math.min(256L << 20, Math.max(16L << 20, raw * 50));
     }
 
-    private static final byte[][] TOKENS = { "/ObjStm".getBytes(StandardCharsets.US_ASCII),
-            "/XRef".getBytes(StandardCharsets.US_ASCII) };
+    /** Decoded bytes allowed for all structural streams of a file together. */
+    static final long TOTAL = 1L << 30;
+
+    private static final byte[] STREAM = "stream".getBytes(StandardCharsets.US_ASCII);
     private static final Pattern LENGTH = Pattern.compile("/Length\\s+(\\d+)(\\s+\\d+\\s+R)?");
+    private static final Pattern FILTER = Pattern.compile("/Filter\\s*(\\[[^\\]]*\\]|/[^\\s/\\[\\]<>()]+)");
+    private static final Pattern NAME = Pattern.compile("/([^\\s/\\[\\]<>()]+)");
+    // Key names end where a delimiter or white space starts: /Width is not /W, /Name not /N.
+    private static final Pattern OBJSTM_N = Pattern.compile("/N\\s+\\d");
+    private static final Pattern OBJSTM_FIRST = Pattern.compile("/First\\s+\\d");
+    private static final Pattern XREF_TYPE = Pattern.compile("/Type\\s*/XRef(?![A-Za-z])");
+    private static final Pattern XREF_W = Pattern.compile("/W\\s*\\[");
+    private static final Pattern ESCAPE = Pattern.compile("#([0-9A-Fa-f]{2})");
 
     private StreamBombs() {
-    }
-
-    /** Only files with cross-reference streams can hold object streams; classic files skip the scan. */
-    static boolean mayHoldObjectStreams(String tail, String atStartXref) {
-        return !atStartXref.trim().startsWith("xref") || tail.contains("/XRefStm");
     }
 
     static void check(RandomAccessRead in, String name) throws IOException, SigningException {
         long length = in.length();
         byte[] buf = new byte[1 << 20];
         long base = 0;
-        int overlap = 8;
+        long[] total = { 0 };
         while (base < length) {
             in.seek(base);
             int n = readFully(in, buf, (int) Math.min(buf.length, length - base));
-            for (int i = 0; i < n; i++) {
-                for (byte[] t : TOKENS) {
-                    if (matches(buf, i, n, t)) {
-                        measure(in, base + i, name);
+            long next = base + n - STREAM.length;
+            for (int i = 0; i + STREAM.length <= n; i++) {
+                if (buf[i] == 's' && matches(buf, i, n) && !(i >= 3 && buf[i - 3] == 'e' && buf[i - 2] == 'n' && buf[i - 1] == 'd')) {
+                    long after = measure(in, base + i, name, total);
+                    if (after > base + i + STREAM.length) {
+                        next = Math.max(next, Math.min(after, length));
+                        if (after >= base + n) {
+                            break;
+                        }
+                        i = (int) (after - base) - 1;
                     }
                 }
             }
             if (base + n >= length) {
                 break;
             }
-            base += n - overlap;
+            base = Math.max(base + 1, next);
         }
     }
 
-    private static boolean matches(byte[] buf, int at, int n, byte[] t) {
-        if (at + t.length >= n) {
-            return false;
-        }
-        for (int k = 0; k < t.length; k++) {
-            if (buf[at + k] != t[k]) {
+    private static boolean matches(byte[] buf, int at, int n) {
+        for (int k = 0; k < STREAM.length; k++) {
+            if (buf[at + k] != STREAM[k]) {
                 return false;
             }
         }
-        byte next = buf[at + t.length];
-        return !(next >= 'A' && next <= 'Z' || next >= 'a' && next <= 'z');
+        int end = at + STREAM.length;
+        return end < n && (buf[end] == '\n' || buf[end] == '\r');
     }
 
-    /** Inflates the stream whose dictionary holds the token at {@code at}, counting, never keeping. */
-    private static void measure(RandomAccessRead in, long at, String name) throws IOException, SigningException {
+    /**
+     * Looks at the dictionary before the {@code stream} keyword at {@code at}; when it is a structural
+     * stream, inflates it counting (never keeping) the bytes. Returns where its data ends when known.
+     */
+    private static long measure(RandomAccessRead in, long at, String name, long[] total) throws IOException, SigningException {
         long from = Math.max(0, at - 4096);
+        byte[] window = new byte[(int) (at - from)];
         in.seek(from);
-        byte[] window = new byte[(int) Math.min(4096 + 65536, in.length() - from)];
         int n = readFully(in, window, window.length);
         String text = new String(window, 0, n, StandardCharsets.ISO_8859_1);
-        int tokenAt = (int) (at - from);
-        int objAt = text.lastIndexOf("obj", tokenAt);
-        int streamAt = text.indexOf("stream", tokenAt);
-        if (objAt < 0 || streamAt < 0) {
-            return;
+        int objAt = text.lastIndexOf("obj");
+        if (objAt < 0) {
+            return -1;
         }
-        String dict = text.substring(objAt, streamAt);
-        if (!dict.contains("/FlateDecode") || dict.indexOf("Decode") != dict.lastIndexOf("Decode")) {
-            return; // another filter or a chain: PDFBox's own limits apply
+        String dict = unescape(text.substring(objAt));
+        boolean objectStream = OBJSTM_N.matcher(dict).find() && OBJSTM_FIRST.matcher(dict).find();
+        boolean xrefStream = XREF_TYPE.matcher(dict).find() || XREF_W.matcher(dict).find();
+        if (!objectStream && !xrefStream) {
+            return -1;
         }
-        int dataAt = streamAt + 6;
-        if (dataAt < n && window[dataAt] == '\r') {
-            dataAt++;
+        long start = at + STREAM.length;
+        in.seek(start);
+        int c = in.read();
+        if (c == '\r') {
+            start++;
+            c = in.read();
         }
-        if (dataAt < n && window[dataAt] == '\n') {
-            dataAt++;
+        if (c == '\n') {
+            start++;
         }
-        long start = from + dataAt;
         Matcher m = LENGTH.matcher(dict);
-        long raw = m.find() && m.group(2) == null ? Long.parseLong(m.group(1)) : in.length() - start;
-        raw = Math.min(raw, in.length() - start);
-        long limit = limit(raw);
+        boolean known = m.find() && m.group(2) == null;
+        long raw = known ? Long.parseLong(m.group(1)) : in.length() - start;
+        raw = Math.max(0, Math.min(raw, in.length() - start));
+        List<String> filters = filters(dict);
+        if (filters.isEmpty()) {
+            return known ? start + raw : -1;
+        }
+        if (filters.size() != 1 || !(filters.get(0).equals("FlateDecode") || filters.get(0).equals("Fl"))) {
+            throw new SigningException(Reason.BAD_INPUT, name + " is refused: one of its object or cross-reference streams is"
+                    + " filtered with " + filters + "; only FlateDecode is accepted there");
+        }
+        long limit = Math.min(limit(raw), TOTAL - total[0]);
+        long decoded = inflate(in, start, raw, limit);
+        if (decoded > limit) {
+            throw new SigningException(Reason.BAD_INPUT, name + " is refused: " + (limit < limit(raw)
+                    ? "its internal streams would expand to more than " + (TOTAL >> 20) + " MB together"
+                    : "one of its internal streams would expand from " + raw + " bytes to more than " + (limit >> 20) + " MB")
+                    + " (a decompression bomb)");
+        }
+        total[0] += decoded;
+        return known ? start + raw : -1;
+    }
+
+    /** The stream's filter names, without escapes; empty when it has none. */
+    private static List<String> filters(String dict) {
+        List<String> out = new ArrayList<>();
+        Matcher f = FILTER.matcher(dict);
+        if (f.find()) {
+            Matcher names = NAME.matcher(f.group(1));
+            while (names.find()) {
+                out.add(names.group(1));
+            }
+        }
+        return out;
+    }
+
+    private static String unescape(String s) {
+        if (s.indexOf('#') < 0) {
+            return s;
+        }
+        Matcher m = ESCAPE.matcher(s);
+        StringBuilder sb = new StringBuilder();
+        while (m.find()) {
+            m.appendReplacement(sb, Matcher.quoteReplacement(String.valueOf((char) Integer.parseInt(m.group(1), 16))));
+        }
+        m.appendTail(sb);
+        return sb.toString();
+    }
+
+    /** Inflated size of the raw bytes, counted until {@code limit + 1} at most. */
+    private static long inflate(RandomAccessRead in, long start, long raw, long limit) throws IOException {
         Inflater inflater = new Inflater();
         try {
             byte[] src = new byte[64 * 1024];
@@ -112,11 +179,11 @@ final class StreamBombs {
             while (!inflater.finished()) {
                 if (inflater.needsInput()) {
                     if (pos >= end) {
-                        return;
+                        return decoded;
                     }
                     int r = readFully(in, src, (int) Math.min(src.length, end - pos));
                     if (r <= 0) {
-                        return;
+                        return decoded;
                     }
                     pos += r;
                     inflater.setInput(src, 0, r);
@@ -124,15 +191,15 @@ final class StreamBombs {
                 int out = inflater.inflate(sink);
                 decoded += out;
                 if (decoded > limit) {
-                    throw new SigningException(Reason.BAD_INPUT, name + " is refused: one of its internal streams would expand"
-                            + " from " + raw + " bytes to more than " + (limit >> 20) + " MB (a decompression bomb)");
+                    return decoded;
                 }
-                if (out == 0 && inflater.needsDictionary()) {
-                    return;
+                if (out == 0 && (inflater.needsDictionary() || inflater.needsInput() && pos >= end)) {
+                    return decoded;
                 }
             }
+            return decoded;
         } catch (DataFormatException e) {
-            return; // encrypted or broken data: PDFBox decides
+            return 0; // encrypted or broken data: PDFBox decides what it makes of it
         } finally {
             inflater.end();
         }

@@ -90,16 +90,37 @@ class PdfFilesTest {
 
     @Test
     void anObjectStreamThatInflatesBeyondTheBoundIsRefusedAndAModestOneIsNot() throws Exception {
-        assertTrue(StreamBombs.mayHoldObjectStreams("", "5 0 obj << /Type /XRef"));
-        assertTrue(!StreamBombs.mayHoldObjectStreams("trailer << /Size 4 >>", "xref\n0 4"));
         SigningException e = assertThrows(SigningException.class,
-                () -> StreamBombs.check(new RandomAccessReadBuffer(withObjectStream(200)), "bomb.pdf"));
+                () -> StreamBombs.check(new RandomAccessReadBuffer(withObjectStream(200, "/Filter /FlateDecode")), "bomb.pdf"));
         assertTrue(e.getMessage().contains("decompression bomb"), e.getMessage());
-        StreamBombs.check(new RandomAccessReadBuffer(withObjectStream(1)), "fine.pdf");
+        StreamBombs.check(new RandomAccessReadBuffer(withObjectStream(1, "/Filter /FlateDecode")), "fine.pdf");
     }
 
-    /** A file fragment with an object stream of {@code megabytes} MB once inflated. */
-    private static byte[] withObjectStream(int megabytes) {
+    @Test
+    void theBombIsFoundWhateverItsDictionaryLooksLike() {
+        for (String variant : new String[] { "/Filter /FlateDecode /DecodeParms << /Columns 4 >>", "/Filter /Fl",
+                "/Filter [/FlateDecode]", "/Fil#74er /Fl#61teDecode" }) {
+            SigningException e = assertThrows(SigningException.class,
+                    () -> StreamBombs.check(new RandomAccessReadBuffer(withObjectStream(200, variant)), "bomb.pdf"), variant);
+            assertTrue(e.getMessage().contains("decompression bomb"), variant + ": " + e.getMessage());
+        }
+        SigningException chain = assertThrows(SigningException.class,
+                () -> StreamBombs.check(new RandomAccessReadBuffer(withObjectStream(1, "/Filter [/AHx /Fl]")), "chain.pdf"));
+        assertTrue(chain.getMessage().contains("only FlateDecode"), chain.getMessage());
+    }
+
+    @Test
+    void imagesAndPageContentsAreNotStructuralStreams() throws Exception {
+        byte[] image = withStream(200, "/Type /XObject /Subtype /Image /Width 5000 /Height 5000 /Filter /FlateDecode");
+        StreamBombs.check(new RandomAccessReadBuffer(image), "scan.pdf"); // a blank page inflates a lot, legitimately
+    }
+
+    private static byte[] withObjectStream(int megabytes, String filter) {
+        return withStream(megabytes, "/Type /ObjStm /N 1 /First 4 " + filter);
+    }
+
+    /** A file fragment with a stream of {@code megabytes} MB of blanks once inflated. */
+    private static byte[] withStream(int megabytes, String dictionary) {
         Deflater d = new Deflater(9);
         byte[] blanks = new byte[1 << 20];
         Arrays.fill(blanks, (byte) ' ');
@@ -117,7 +138,7 @@ class PdfFilesTest {
         }
         byte[] data = z.toByteArray();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.writeBytes(("%PDF-1.7\n4 0 obj\n<< /Type /ObjStm /N 1 /First 4 /Length " + data.length + " /Filter /FlateDecode >>\nstream\n")
+        out.writeBytes(("%PDF-1.7\n4 0 obj\n<< " + dictionary + " /Length " + data.length + " >>\nstream\n")
                 .getBytes(StandardCharsets.ISO_8859_1));
         out.writeBytes(data);
         out.writeBytes("\nendstream\nendobj\n".getBytes(StandardCharsets.ISO_8859_1));
