@@ -201,32 +201,26 @@ final class RuntimeHome {
                 # option.stamp.text = Digitally signed by ${signer}\\n${time}
                 # option.stamp.image = pki/logo.png
                 """);
-        writeIfAbsent(etc().resolve("org.sigillum.hotfolder-pades.cfg"), """
-                # Hot folder for PDFs: put a batch folder into hotfolder/in/pades/, then a file named APPROVED into it;
-                # signed PDFs (same names) appear in hotfolder/out/pades/<batch>/ with a READY summary, failures in
-                # hotfolder/error/pades/<batch>/.
-                name = pades
-                profile = pades
-                failurePolicy = partial
-                looseFiles = false
-                """);
-        for (String d : List.of("hotfolder/in/pades", "hotfolder/out/pades", "hotfolder/error/pades")) {
-            Files.createDirectories(home.resolve(d));
-        }
+        hotFolderRoot("pades", "PDFs", "signed PDFs (same names)");
     }
 
     private void hotFolderDefaults() throws IOException {
-        writeIfAbsent(etc().resolve("org.sigillum.hotfolder-cades.cfg"), """
-                # Hot folder: put a batch folder into hotfolder/in/cades/, then a file named APPROVED into it;
-                # signed results appear in hotfolder/out/cades/<batch>/ with a READY summary, failures in
-                # hotfolder/error/cades/<batch>/.
-                name = cades
-                profile = cades
+        hotFolderRoot("cades", "any files", "signed results");
+    }
+
+    /** A hot-folder root named like its profile, with its three folders. */
+    private void hotFolderRoot(String name, String what, String results) throws IOException {
+        writeIfAbsent(etc().resolve("org.sigillum.hotfolder-" + name + ".cfg"), """
+                # Hot folder for %2$s: put a batch folder into hotfolder/in/%1$s/, then a file named APPROVED into it;
+                # %3$s appear in hotfolder/out/%1$s/<batch>/ with a READY summary, failures in
+                # hotfolder/error/%1$s/<batch>/.
+                name = %1$s
+                profile = %1$s
                 failurePolicy = partial
                 looseFiles = false
-                """);
-        for (String d : List.of("hotfolder/in/cades", "hotfolder/out/cades", "hotfolder/error/cades")) {
-            Files.createDirectories(home.resolve(d));
+                """.formatted(name, what, results));
+        for (String d : List.of("in", "out", "error")) {
+            Files.createDirectories(home.resolve("hotfolder").resolve(d).resolve(name));
         }
     }
 

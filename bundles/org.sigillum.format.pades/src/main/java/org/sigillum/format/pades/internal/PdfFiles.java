@@ -148,14 +148,7 @@ final class PdfFiles {
     private static byte[] read(RandomAccessRead in, long at, int n) throws IOException {
         byte[] b = new byte[n];
         in.seek(at);
-        int off = 0;
-        while (off < n) {
-            int r = in.read(b, off, n - off);
-            if (r <= 0) {
-                break;
-            }
-            off += r;
-        }
+        StreamBombs.readFully(in, b, n);
         return b;
     }
 

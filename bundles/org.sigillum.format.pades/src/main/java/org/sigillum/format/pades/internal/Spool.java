@@ -2,7 +2,6 @@ package org.sigillum.format.pades.internal;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.lang.ref.Cleaner;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -68,13 +67,7 @@ final class Spool {
 
     /** A content that owns {@code file}: the file goes when the content is no longer reachable. */
     Content own(Path file) {
-        long size;
-        try {
-            size = Files.size(file);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        SpooledContent content = new SpooledContent(file, size);
+        SpooledContent content = new SpooledContent(file);
         // release() deletes the file at once; for a consumer that never calls it, the file goes with the content.
         content.cleanable = cleaner.register(content, () -> delete(file));
         return content;
@@ -88,14 +81,13 @@ final class Spool {
         }
     }
 
+    /** The file's content, as {@code Content.of(file)} reads it, owning the file. */
     private static final class SpooledContent implements Content {
-        private final Path file;
-        private final long size;
+        private final Content file;
         private Cleaner.Cleanable cleanable;
 
-        SpooledContent(Path file, long size) {
-            this.file = file;
-            this.size = size;
+        SpooledContent(Path file) {
+            this.file = Content.of(file);
         }
 
         @Override
@@ -105,17 +97,17 @@ final class Spool {
 
         @Override
         public InputStream openStream() throws IOException {
-            return Files.newInputStream(file);
+            return file.openStream();
         }
 
         @Override
         public long size() {
-            return size;
+            return file.size();
         }
 
         @Override
         public Optional<Path> file() {
-            return Optional.of(file);
+            return file.file();
         }
     }
 }

@@ -205,7 +205,7 @@ final class StreamBombs {
         }
     }
 
-    private static int readFully(RandomAccessRead in, byte[] b, int len) throws IOException {
+    static int readFully(RandomAccessRead in, byte[] b, int len) throws IOException {
         int off = 0;
         while (off < len) {
             int r = in.read(b, off, len - off);
