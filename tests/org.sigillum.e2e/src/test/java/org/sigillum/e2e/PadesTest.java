@@ -204,15 +204,7 @@ class PadesTest {
         Files.move(cfg, home.resolve("etc").resolve(cfg.getFileName()));
         Path original = inputs.get("letter-1.7.pdf");
         Path out = tmp.resolve("out-logo");
-        Sigillum.Result r = null;
-        long end = System.currentTimeMillis() + 30_000;
-        while (System.currentTimeMillis() < end) {
-            r = Sigillum.run(home, "sign", "--profile", "pades-logo", "--out", out.toString(), original.toString());
-            if (r.exit() == 0 || !r.err().contains("no profile")) {
-                break;
-            }
-            Thread.sleep(300);
-        }
+        Sigillum.Result r = signOnceLoaded("pades-logo", out, original);
         assertEquals(0, r.exit(), r.toString());
         BufferedImage page = render(out.resolve(original.getFileName()), 1, "logo");
         int top = page.getHeight() - 600 - 80;
@@ -230,6 +222,66 @@ class PadesTest {
                 "--option", "stamp.image=/etc/shadow", original.toString());
         assertEquals(1, refused.exit(), refused.toString());
         assertTrue(refused.err().contains("names a file"), refused.toString());
+    }
+
+    /** Signs with a profile just written to etc/, once FileInstall and the core have picked it up. */
+    private Sigillum.Result signOnceLoaded(String profile, Path out, Path file, String... options) throws Exception {
+        Sigillum.Result r = null;
+        long end = System.currentTimeMillis() + 30_000;
+        while (System.currentTimeMillis() < end) {
+            List<String> args = new ArrayList<>(List.of("sign", "--profile", profile, "--out", out.toString()));
+            args.addAll(List.of(options));
+            args.add(file.toString());
+            r = Sigillum.run(home, args.toArray(String[]::new));
+            if (r.exit() == 0 || !(r.err().contains("no profile") || r.err().contains("token"))) {
+                break;
+            }
+            Thread.sleep(300);
+        }
+        return r;
+    }
+
+    @Test
+    void ecdsaAndRsaPssKeysMakeValidPdfSignatures() throws Exception {
+        Path pki = Files.createDirectories(home.resolve("pki/ec"));
+        // An ECDSA P-256 CA and signer, made with openssl (the core refuses a self-signed signer).
+        String k = pki.resolve("ec.key").toString();
+        Pdfs.run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384", "-keyout", pki.resolve("ca.key").toString(),
+                "-out", pki.resolve("ca.pem").toString(), "-days", "30", "-nodes", "-subj", "/CN=Sigillum EC test CA",
+                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
+        Pdfs.run("openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-keyout", k, "-nodes",
+                "-subj", "/CN=Sigillum EC test signer", "-out", pki.resolve("ec.csr").toString());
+        Path ext = Files.writeString(pki.resolve("ext.cnf"), "keyUsage=critical,digitalSignature,nonRepudiation\n");
+        Pdfs.run("openssl", "x509", "-req", "-in", pki.resolve("ec.csr").toString(), "-CA", pki.resolve("ca.pem").toString(),
+                "-CAkey", pki.resolve("ca.key").toString(), "-CAcreateserial", "-days", "20", "-extfile", ext.toString(),
+                "-out", pki.resolve("ec.pem").toString());
+        Pdfs.run("openssl", "pkcs12", "-export", "-inkey", k, "-in", pki.resolve("ec.pem").toString(), "-certfile",
+                pki.resolve("ca.pem").toString(), "-out", pki.resolve("ec.p12").toString(), "-passout", "pass:ec-test");
+        Path token = tmp.resolve("org.sigillum.token.soft-ec.cfg");
+        Files.writeString(token, "id = ec\npath = pki/ec/ec.p12\n.password = ec-test\n");
+        Files.move(token, home.resolve("etc").resolve(token.getFileName()));
+        Path profile = tmp.resolve("org.sigillum.profile-pades-ec.cfg");
+        Files.writeString(profile, "name = pades-ec\nformat = pades\nlevel = B\ntokens = ec\npackaging = embedded\ntrustAnchors = pki/ec/ca.pem\n");
+        Files.move(profile, home.resolve("etc").resolve(profile.getFileName()));
+        Path original = inputs.get("object-streams.pdf");
+        Path ecOut = tmp.resolve("out-ec");
+        Sigillum.Result ec = signOnceLoaded("pades-ec", ecOut, original);
+        assertEquals(0, ec.exit(), ec.toString());
+        Path ecSigned = ecOut.resolve(original.getFileName());
+        List<Dss.Verdict> v = Dss.validateAll(ecSigned, pki.resolve("ca.pem"));
+        assertEquals("TOTAL_PASSED", v.get(0).indication(), v.toString());
+        assertEquals("PAdES-BASELINE-B", v.get(0).format(), v.toString());
+        assertEquals(1, Pdfs.count(Pdfs.pdfsig(ecSigned), "Signature is Valid."));
+
+        Path pssOut = tmp.resolve("out-pss");
+        Sigillum.Result pss = sign(pssOut, List.of(original), "--padding", "PSS", "--digest", "SHA-512");
+        assertEquals(0, pss.exit(), pss.toString());
+        Path pssSigned = pssOut.resolve(original.getFileName());
+        List<Dss.Verdict> p = Dss.validateAll(pssSigned, root);
+        assertEquals("TOTAL_PASSED", p.get(0).indication(), p.toString());
+        String report = Pdfs.pdfsig(pssSigned);
+        assertTrue(report.contains("SHA-512"), report);
+        assertEquals(1, Pdfs.count(report, "Signature is Valid."), report);
     }
 
     @Test
