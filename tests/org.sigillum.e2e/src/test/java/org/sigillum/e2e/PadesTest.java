@@ -161,6 +161,11 @@ class PadesTest {
             assertEquals("PAdES-BASELINE-T", v.get(0).format(), name + ": " + v);
             String report = Pdfs.pdfsig(out.resolve(name));
             assertEquals(1, Pdfs.count(report, "Signature is Valid."), name + ":\n" + report);
+            byte[] b = Files.readAllBytes(out.resolve(name));
+            b[11] ^= 0x01;
+            Path changed = Files.write(tmp.resolve("changed-t-" + name), b);
+            List<Dss.Verdict> bad = Dss.validateAll(changed, root);
+            assertEquals("HASH_FAILURE", bad.get(0).subIndication(), name + " changed: " + bad);
         }
     }
 
