@@ -198,9 +198,8 @@ public class PadesFormat implements FormatSigner, FormatVerifier {
                 if (visibleField) {
                     // A field drawn by the document's author keeps its place and gets an appearance, stamp or not.
                     PDRectangle box = page.getCropBox();
-                    Stamp style = stamp != null ? stamp : Stamp.of(Map.of("stamp.rect", "0,0,10,10"), home);
-                    placed = new Stamp(new PDRectangle(own.getLowerLeftX() - box.getLowerLeftX(), own.getLowerLeftY() - box.getLowerLeftY(),
-                            own.getWidth(), own.getHeight()), style.page(), style.text(), style.image(), style.zone());
+                    placed = Stamp.filling(new PDRectangle(own.getLowerLeftX() - box.getLowerLeftX(),
+                            own.getLowerLeftY() - box.getLowerLeftY(), own.getWidth(), own.getHeight()), stamp);
                 }
                 placed.draw(doc, page, widget, new Stamp.Values(signerName, params.signingTime(), reason, location, contact), font, name);
             }

@@ -90,6 +90,12 @@ record Stamp(PDRectangle rect, String page, String text, Path image, ZoneId zone
                 options.getOrDefault("stamp.text", DEFAULT_TEXT), imagePath, zone);
     }
 
+    /** A stamp in {@code rect} (page coordinates), styled like {@code style}, or with the default text when null. */
+    static Stamp filling(PDRectangle rect, Stamp style) {
+        return style == null ? new Stamp(rect, "1", DEFAULT_TEXT, null, ZoneId.of("UTC"))
+                : new Stamp(rect, style.page(), style.text(), style.image(), style.zone());
+    }
+
     /** The 0-based page index for a document of {@code pages} pages. */
     int pageIndex(int pages, String name) throws SigningException {
         if (page.equalsIgnoreCase("last")) {
