@@ -198,6 +198,38 @@ class PadesTest {
     }
 
     @Test
+    void onARotatedPageTheStampIsWhereTheReaderSeesTheRectangleAndUpright() throws Exception {
+        Path upright = inputs.get("letter-1.7.pdf");
+        Path rotated = Pdfs.qpdf(upright, tmp.resolve("rotated.pdf"), "--rotate=+90");
+        String[] stamp = { "--option", "stamp.rect=300,40,250,70", "--option", "stamp.text=Sigillum rotation test\\nline two" };
+        Path outUp = tmp.resolve("out-upright");
+        Path outRot = tmp.resolve("out-rotated");
+        List<String> a = new ArrayList<>(List.of(stamp));
+        assertEquals(0, sign(outUp, List.of(upright), a.toArray(String[]::new)).exit());
+        Sigillum.Result r = sign(outRot, List.of(rotated), a.toArray(String[]::new));
+        assertEquals(0, r.exit(), r.toString());
+        BufferedImage up = render(outUp.resolve(upright.getFileName()), 1, "upright");
+        BufferedImage rot = render(outRot.resolve("rotated.pdf"), 1, "rotated");
+        assertEquals(up.getWidth(), rot.getHeight(), "the rotated page is shown turned");
+        int topUp = up.getHeight() - 40 - 70;
+        int topRot = rot.getHeight() - 40 - 70;
+        assertTrue(inked(rot, 300, topRot, 250, 70) > 250 * 70 / 50, "the stamp is where the reader sees the rectangle");
+        int differing = 0;
+        for (int x = 0; x < 250; x++) {
+            for (int y = 0; y < 70; y++) {
+                int p = up.getRGB(300 + x, topUp + y);
+                int q = rot.getRGB(300 + x, topRot + y);
+                if (Math.abs((p >> 8 & 0xff) - (q >> 8 & 0xff)) > 60) {
+                    differing++;
+                }
+            }
+        }
+        assertTrue(differing < 250 * 70 / 50, "the stamp looks the same as on an upright page, so it is upright (" + differing
+                + " pixels differ)");
+        assertEquals(1, Pdfs.count(Pdfs.pdfsig(outRot.resolve("rotated.pdf")), "Signature is Valid."));
+    }
+
+    @Test
     void aProfileCanPutAnImageIntoTheStampButARequestCannotNameAFile() throws Exception {
         BufferedImage logo = new BufferedImage(60, 60, BufferedImage.TYPE_INT_RGB);
         var g = logo.createGraphics();

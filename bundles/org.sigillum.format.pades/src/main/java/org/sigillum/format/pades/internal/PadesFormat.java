@@ -201,7 +201,8 @@ public class PadesFormat implements FormatSigner, FormatVerifier {
                     placed = Stamp.filling(new PDRectangle(own.getLowerLeftX() - box.getLowerLeftX(),
                             own.getLowerLeftY() - box.getLowerLeftY(), own.getWidth(), own.getHeight()), stamp);
                 }
-                placed.draw(doc, page, widget, new Stamp.Values(signerName, params.signingTime(), reason, location, contact), font, name);
+                placed.draw(doc, page, widget, new Stamp.Values(signerName, params.signingTime(), reason, location, contact), font, name,
+                        visibleField);
             }
             output = Output.create(inputLength, params.digest(), files.inMemory(inputLength), spool);
             ExternalSigningSupport external = doc.saveIncrementalForExternalSigning(output);

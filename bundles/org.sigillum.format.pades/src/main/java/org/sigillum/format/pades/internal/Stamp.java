@@ -35,8 +35,9 @@ import org.sigillum.api.SigningException;
 /**
  * A visible signature stamp, from the profile's (or request's) options:
  * <ul>
- * <li>{@code stamp.rect = x,y,width,height}: where, in points (1/72 inch) from the page's lower left
- * corner; a stamp is drawn only when this is set</li>
+ * <li>{@code stamp.rect = x,y,width,height}: where, in points (1/72 inch) from the lower left corner
+ * of the page as it is shown (a page with {@code /Rotate} included); a stamp is drawn only when
+ * this is set</li>
  * <li>{@code stamp.page = 1 | N | last}: on which page (default 1)</li>
  * <li>{@code stamp.text}: the text, lines separated by {@code \n}, with ${signer}, ${time},
  * ${reason}, ${location} and ${contact} filled in; lines left empty are dropped</li>
@@ -149,22 +150,59 @@ record Stamp(PDRectangle rect, String page, String text, Path image, ZoneId zone
         return out;
     }
 
-    /** Puts the stamp on the widget: its rectangle on the page, and an appearance drawn with the embedded font. */
-    void draw(PDDocument doc, PDPage page, PDAnnotationWidget widget, Values values, byte[] fontFile, String name)
+    /**
+     * Puts the stamp on the widget: its rectangle on the page, and an appearance drawn with the
+     * embedded font. The rectangle is as the reader sees the page, so on a page with {@code /Rotate}
+     * it is turned into the page's own coordinates and the appearance gets a matrix that keeps the
+     * text upright. With {@code userSpace} the rectangle is already in the page's coordinates (a
+     * field the author drew).
+     */
+    void draw(PDDocument doc, PDPage page, PDAnnotationWidget widget, Values values, byte[] fontFile, String name, boolean userSpace)
             throws IOException, SigningException {
         PDRectangle box = page.getCropBox();
-        PDRectangle at = new PDRectangle(box.getLowerLeftX() + rect.getLowerLeftX(), box.getLowerLeftY() + rect.getLowerLeftY(),
-                rect.getWidth(), rect.getHeight());
-        if (at.getUpperRightX() > box.getUpperRightX() + 0.5f || at.getUpperRightY() > box.getUpperRightY() + 0.5f) {
-            throw new SigningException(Reason.BAD_INPUT, name + ": the stamp rectangle " + rect.getLowerLeftX() + "," + rect.getLowerLeftY()
-                    + "," + rect.getWidth() + "," + rect.getHeight() + " does not fit on the page (" + Math.round(box.getWidth()) + " x "
-                    + Math.round(box.getHeight()) + " points)");
+        int rotation = Math.floorMod(page.getRotation(), 360);
+        rotation = rotation % 90 == 0 ? rotation : 0;
+        boolean turned = rotation == 90 || rotation == 270;
+        float w;
+        float h;
+        PDRectangle user;
+        if (userSpace) {
+            user = rect;
+            w = turned ? rect.getHeight() : rect.getWidth();
+            h = turned ? rect.getWidth() : rect.getHeight();
+        } else {
+            w = rect.getWidth();
+            h = rect.getHeight();
+            float x = rect.getLowerLeftX();
+            float y = rect.getLowerLeftY();
+            float pw = box.getWidth();
+            float ph = box.getHeight();
+            float seenWidth = turned ? ph : pw;
+            float seenHeight = turned ? pw : ph;
+            if (x + w > seenWidth + 0.5f || y + h > seenHeight + 0.5f) {
+                throw new SigningException(Reason.BAD_INPUT, name + ": the stamp rectangle " + x + "," + y + "," + w + "," + h
+                        + " does not fit on the page (" + Math.round(seenWidth) + " x " + Math.round(seenHeight) + " points)");
+            }
+            user = switch (rotation) {
+                case 90 -> new PDRectangle(pw - y - h, x, h, w);
+                case 180 -> new PDRectangle(pw - x - w, ph - y - h, w, h);
+                case 270 -> new PDRectangle(y, ph - x - w, h, w);
+                default -> rect;
+            };
         }
+        PDRectangle at = new PDRectangle(box.getLowerLeftX() + user.getLowerLeftX(), box.getLowerLeftY() + user.getLowerLeftY(),
+                user.getWidth(), user.getHeight());
         widget.setRectangle(at);
-        float w = at.getWidth();
-        float h = at.getHeight();
         PDAppearanceStream appearance = new PDAppearanceStream(doc);
         appearance.setBBox(new PDRectangle(w, h));
+        // Turned back against the page's rotation: the reader turns the page, and the stamp with it.
+        switch (rotation) {
+            case 90 -> appearance.setMatrix(new java.awt.geom.AffineTransform(0, 1, -1, 0, h, 0));
+            case 180 -> appearance.setMatrix(new java.awt.geom.AffineTransform(-1, 0, 0, -1, w, h));
+            case 270 -> appearance.setMatrix(new java.awt.geom.AffineTransform(0, -1, 1, 0, 0, w));
+            default -> {
+            }
+        }
         appearance.setResources(new PDResources());
         TrueTypeFont ttf = new TTFParser().parse(new RandomAccessReadBuffer(fontFile));
         PDType0Font font = PDType0Font.load(doc, ttf, true);
