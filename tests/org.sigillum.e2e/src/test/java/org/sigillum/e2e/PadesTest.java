@@ -428,6 +428,20 @@ class PadesTest {
             assertFalse(Files.exists(out.resolve(name)), name + " must not be written");
         }
         assertTrue(server.alive(), "the server keeps running");
+
+        // Permissions that forbid adding a field are respected (owner password only, so it opens).
+        Path locked = Pdfs.qpdf(plain, bad.resolve("no-new-fields.pdf"), "--encrypt", "", "owner-secret", "256", "--modify=none",
+                "--annotate=n", "--form=n", "--");
+        Sigillum.Result perm = sign(tmp.resolve("out-locked"), List.of(locked));
+        assertEquals(1, perm.exit(), perm.toString());
+        assertTrue(perm.err().contains("permissions do not allow adding a signature field"), perm.toString());
+
+        // A PDF keeps its name: signing into its own folder would replace the original, and is refused.
+        byte[] before = Files.readAllBytes(plain);
+        Sigillum.Result self = sign(plain.getParent(), List.of(plain));
+        assertEquals(1, self.exit(), self.toString());
+        assertTrue(self.err().contains("would replace an input"), self.toString());
+        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(plain)), "the original is untouched");
         Sigillum.Result after = sign(tmp.resolve("out-after"), List.of(plain));
         assertEquals(0, after.exit(), "the server still signs: " + after);
     }

@@ -122,6 +122,23 @@ class ProfileTest {
     }
 
     @Test
+    void requestOptionsReplaceTheProfilesOnlyWhenAllowedAndNeverNameAFile() throws SigningException {
+        Map<String, Object> props = Map.of("option.reason", "Archiv", "option.stamp.image", "pki/logo.png");
+        Profile p = Profile.of(config("card-1", "options"), props);
+        Profile q = p.apply(SigningOverrides.none().withOptions(Map.of("reason", "Freigabe", "stamp.page", "last")));
+        assertEquals(Map.of("reason", "Freigabe", "stamp.page", "last", "stamp.image", "pki/logo.png"), q.options());
+        SigningException file = assertThrows(SigningException.class,
+                () -> p.apply(SigningOverrides.none().withOptions(Map.of("stamp.image", "/etc/shadow"))));
+        assertEquals(Reason.BAD_REQUEST, file.reason());
+        assertTrue(file.getMessage().contains("names a file"), file.getMessage());
+        Profile closed = Profile.of(config("card-1", "digest"), props);
+        SigningException refused = assertThrows(SigningException.class,
+                () -> closed.apply(SigningOverrides.none().withOptions(Map.of("reason", "x"))));
+        assertTrue(refused.getMessage().contains("does not allow the request to set options"), refused.getMessage());
+        assertEquals(Map.of("reason", "Archiv", "stamp.image", "pki/logo.png"), closed.apply(SigningOverrides.none()).options());
+    }
+
+    @Test
     void unknownOverrideNameIsAConfigurationError() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Profile.of(config("t", "digest,colour"), Map.of()));
