@@ -16,8 +16,8 @@ import org.sigillum.api.DigestAlgorithm;
 /**
  * Where PDFBox writes the signed PDF: memory for a small document, a spool file for a large one.
  * While the bytes pass, the first {@code prefix} of them (the original document, which an
- * incremental update copies unchanged) are hashed, so the caller can prove the output starts with
- * exactly the document the core hashed before.
+ * incremental update copies unchanged) are hashed, so that for a document read from a file the
+ * caller can prove the output starts with exactly the bytes the core hashed before.
  */
 final class Output extends OutputStream {
     private final Spool spool;
@@ -25,22 +25,25 @@ final class Output extends OutputStream {
     private final ByteArrayOutputStream memory;
     private final OutputStream out;
     private final MessageDigest prefixDigest;
+    private final boolean hashesPrefix;
     private long remaining;
     private boolean failed;
 
     /** A new output; a spool file that cannot be created is the server's problem, not the document's. */
-    static Output create(long prefix, DigestAlgorithm digest, boolean inMemory, Spool spool) throws org.sigillum.api.SigningException {
+    static Output create(long prefix, boolean hashPrefix, DigestAlgorithm digest, boolean inMemory, Spool spool)
+            throws org.sigillum.api.SigningException {
         try {
-            return new Output(prefix, digest, inMemory, spool);
+            return new Output(prefix, hashPrefix, digest, inMemory, spool);
         } catch (IOException e) {
             throw new org.sigillum.api.SigningException(org.sigillum.api.Reason.IO_ERROR,
                     "no temporary file for the signed PDF: " + e.getMessage(), e);
         }
     }
 
-    private Output(long prefix, DigestAlgorithm digest, boolean inMemory, Spool spool) throws IOException {
+    private Output(long prefix, boolean hashPrefix, DigestAlgorithm digest, boolean inMemory, Spool spool) throws IOException {
         this.spool = spool;
-        this.remaining = prefix;
+        this.remaining = hashPrefix ? prefix : 0;
+        this.hashesPrefix = hashPrefix;
         try {
             this.prefixDigest = MessageDigest.getInstance(digest.jcaName());
         } catch (NoSuchAlgorithmException e) {
@@ -102,6 +105,11 @@ final class Output extends OutputStream {
             }
             Spool.delete(file);
         }
+    }
+
+    /** Whether the first bytes were hashed. */
+    boolean hashesPrefix() {
+        return hashesPrefix;
     }
 
     byte[] prefixDigest() {

@@ -204,7 +204,7 @@ public class PadesFormat implements FormatSigner, FormatVerifier {
                 placed.draw(doc, page, widget, new Stamp.Values(signerName, params.signingTime(), reason, location, contact), font, name,
                         visibleField);
             }
-            output = Output.create(inputLength, params.digest(), files.inMemory(inputLength), spool);
+            output = Output.create(inputLength, document.content().file().isPresent(), params.digest(), files.inMemory(inputLength), spool);
             ExternalSigningSupport external = doc.saveIncrementalForExternalSigning(output);
             byte[] digest = digest(external.getContent(), params);
             pdfPhase = false;
@@ -218,8 +218,9 @@ public class PadesFormat implements FormatSigner, FormatVerifier {
             }
             external.setSignature(der);
             output.close();
+            // Only a file can change under us; bytes the core holds in memory are the ones it hashed.
             Optional<byte[]> known = document.content().knownDigest(params.digest());
-            if (known.isPresent() && !Arrays.equals(known.get(), output.prefixDigest())) {
+            if (known.isPresent() && output.hashesPrefix() && !Arrays.equals(known.get(), output.prefixDigest())) {
                 throw new SigningException(Reason.BAD_INPUT, name + " changed while it was being signed");
             }
             FormatOutput result = new FormatOutput(name, output.content(), PadesCms.signatureValue(signed));
