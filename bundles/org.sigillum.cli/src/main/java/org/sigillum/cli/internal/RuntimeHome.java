@@ -25,13 +25,13 @@ import java.util.stream.Stream;
 final class RuntimeHome {
 
     /** Plug-ins a new home gets; the rest of a site's choice goes into deploy/ by hand. */
-    static final List<String> DEFAULT_PLUGINS = List.of("org.sigillum.token.soft", "org.sigillum.format.cades", "org.sigillum.tsp",
-            "org.sigillum.tsa", "org.sigillum.channel.hotfolder", "org.sigillum.format.pades", "org.apache.pdfbox",
-            "org.apache.pdfbox.io", "org.apache.pdfbox.fontbox", "org.apache.commons.commons-logging");
-
     /** The PDF format and the PDFBox bundles it runs on. */
     static final List<String> PADES_PLUGINS = List.of("org.sigillum.format.pades", "org.apache.pdfbox", "org.apache.pdfbox.io",
             "org.apache.pdfbox.fontbox", "org.apache.commons.commons-logging");
+
+    static final List<String> DEFAULT_PLUGINS = Stream.concat(Stream.of("org.sigillum.token.soft",
+            "org.sigillum.format.cades", "org.sigillum.tsp", "org.sigillum.tsa", "org.sigillum.channel.hotfolder"),
+            PADES_PLUGINS.stream()).toList();
 
     private final Path home;
 
@@ -130,12 +130,8 @@ final class RuntimeHome {
                 trustAnchors = pki
                 """);
         hotFolderDefaults();
-        available.ifPresent(dir -> {
-            for (String bsn : DEFAULT_PLUGINS) {
-                newest(dir, bsn).ifPresent(jar -> copyPlugin(jar, deploy().resolve(bsn + ".jar")));
-            }
-        });
         padesDefaults();
+        deployIfAbsent(available, DEFAULT_PLUGINS);
         write(etc().resolve(".sigillum-home"), "created by Sigillum\n" + DEFAULTS_HOTFOLDER + "\n" + DEFAULTS_PADES + "\n");
         return true;
     }
@@ -195,7 +191,7 @@ final class RuntimeHome {
                 # option.reason = Approved
                 # option.location = Berlin
                 # option.field = an empty signature field of the document to fill, by name
-                # A visible stamp: x,y,width,height in points from the page's lower left corner; page 1, N or last.
+                # A visible stamp: x,y,width,height in points from the lower left corner of the page as shown; page 1, N or last.
                 # option.stamp.rect = 36,36,240,64
                 # option.stamp.page = last
                 # option.stamp.text = Digitally signed by ${signer}\\n${time}
