@@ -30,6 +30,23 @@ public enum DigestAlgorithm {
         return length;
     }
 
+    /**
+     * The PKCS#1 v1.5 DigestInfo over a ready hash (RFC 8017 §9.2, note 1): what a token signs with
+     * raw RSA (NONEwithRSA, CKM_RSA_PKCS) when the hash was computed outside it.
+     */
+    public byte[] digestInfo(byte[] hash) {
+        if (hash.length != length) {
+            throw new IllegalArgumentException("a " + jcaName + " hash has " + length + " bytes, not " + hash.length);
+        }
+        // SEQUENCE { SEQUENCE { OID, NULL }, OCTET STRING hash }: the OID's last byte is 1, 2 or 3.
+        byte[] prefix = java.util.HexFormat.of().parseHex("30" + String.format("%02x", 17 + length)
+                + "300d06096086480165030402" + "0" + oid.charAt(oid.length() - 1)
+                + "050004" + String.format("%02x", length));
+        byte[] out = java.util.Arrays.copyOf(prefix, prefix.length + length);
+        System.arraycopy(hash, 0, out, prefix.length, length);
+        return out;
+    }
+
     /** Accepts {@code SHA-256}, {@code SHA256}, {@code sha256}. */
     public static DigestAlgorithm parse(String text) {
         String s = text.trim().toUpperCase(Locale.ROOT).replace("-", "").replace("_", "");

@@ -40,4 +40,10 @@ public interface SigningService {
      * {@link Reason#PIN_INCORRECT} and never retried.
      */
     void activate(String tokenId, Pin pin) throws SigningException;
+
+    /**
+     * Ends a token's activation at once (a mass-signature card leaving the operator's control);
+     * the next signature needs a new activation. A token that needs no activation is not affected.
+     */
+    void deactivate(String tokenId) throws SigningException;
 }

@@ -52,10 +52,12 @@ final class Commands {
         Path outDir = null;
         SigningOverrides o = SigningOverrides.none();
         List<Path> files = new ArrayList<>();
+        boolean pinFromStdin = false;
         try {
             for (int i = 0; i < args.size(); i++) {
                 String a = args.get(i);
                 switch (a) {
+                    case "--pin-stdin" -> pinFromStdin = true;
                     case "--profile" -> profile = value(args, ++i, a);
                     case "--out" -> outDir = s.path(value(args, ++i, a));
                     case "--level" -> o = o.withLevel(SignatureLevel.parse(value(args, ++i, a)));
@@ -108,7 +110,15 @@ final class Commands {
         }
         Files.createDirectories(outDir);
         int failed = 0;
-        for (DocumentResult r : signing.signBatch(new SigningRequest(profile, o, "cli", null), docs)) {
+        // An individual card's PIN: asked once for the whole command, used for one login per
+        // signature and wiped by the service when the batch ends.
+        org.sigillum.api.Pin pin = null;
+        if (pinFromStdin) {
+            char[] chars = s.askSecret("PIN: ").toCharArray();
+            pin = org.sigillum.api.Pin.of(chars);
+            java.util.Arrays.fill(chars, '\0');
+        }
+        for (DocumentResult r : signing.signBatch(new SigningRequest(profile, o, "cli", pin), docs)) {
             if (!r.succeeded()) {
                 failed++;
                 s.err(r.inputName() + ": " + r.failure().reason().label() + ": " + r.failure().getMessage());
@@ -282,16 +292,39 @@ final class Commands {
         }
     }
 
-    /** token list | token activate ID: the PIN comes from the client's terminal (no echo) or standard input. */
+    /** One line per token: id, mode, state, what is left of an activation, measured rate, detail. */
+    static String describe(TokenStatus t) {
+        boolean active = t.mode() == org.sigillum.api.ActivationMode.MASS && t.state() == org.sigillum.api.TokenState.AVAILABLE;
+        return t.id() + "  " + t.mode().name().toLowerCase(java.util.Locale.ROOT) + "  "
+                + (active ? "active" : t.state().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '))
+                + t.signaturesLeft().stream().mapToObj(n -> "  " + n + " signatures left").findFirst().orElse("")
+                + t.activeUntil().map(u -> "  until " + u + " (" + left(u) + " left)").orElse("")
+                + (t.signaturesPerSecond().isPresent() ? String.format(java.util.Locale.ROOT, "  %.1f signatures/s", t.signaturesPerSecond().getAsDouble()) : "")
+                + (t.detail().isEmpty() ? "" : "  (" + t.detail() + ")");
+    }
+
+    private static String left(java.time.Instant until) {
+        long sec = Math.max(0, java.time.Duration.between(java.time.Instant.now(), until).toSeconds());
+        return sec >= 3600 ? sec / 3600 + " h " + sec % 3600 / 60 + " min" : sec >= 60 ? sec / 60 + " min" : sec + " s";
+    }
+
+    /** token list | token activate ID | token deactivate ID: the PIN comes from the client's terminal (no echo) or standard input. */
     int token(Session s, List<String> args) throws IOException {
         if (args.size() == 1 && args.get(0).equals("list")) {
             for (TokenStatus t : signing.tokens()) {
-                s.out(t.id() + "  " + t.mode().name().toLowerCase() + "  " + t.state().name().toLowerCase().replace('_', ' ')
-                        + t.signaturesLeft().stream().mapToObj(n -> "  " + n + " signatures left").findFirst().orElse("")
-                        + t.activeUntil().map(u -> "  active until " + u).orElse("")
-                        + (t.detail().isEmpty() ? "" : "  (" + t.detail() + ")"));
+                s.out(describe(t));
             }
             return 0;
+        }
+        if (args.size() == 2 && args.get(0).equals("deactivate")) {
+            try {
+                signing.deactivate(args.get(1));
+                s.out("token " + args.get(1) + " deactivated");
+                return 0;
+            } catch (SigningException e) {
+                s.err("token " + args.get(1) + ": " + e.reason().label() + ": " + e.getMessage());
+                return 1;
+            }
         }
         if (args.size() == 2 && args.get(0).equals("activate")) {
             String id = args.get(1);
@@ -311,8 +344,51 @@ final class Commands {
                 java.util.Arrays.fill(chars, '\0');
             }
         }
-        s.err("usage: sigillum token list | sigillum token activate ID");
+        s.err("usage: sigillum token list | sigillum token activate ID | sigillum token deactivate ID");
         return 2;
+    }
+
+    /**
+     * capacity --documents N --hours H [--card-rate R/s]: without a rate, the slowest rate the
+     * server's tokens have measured for themselves (a plan must hold for the slowest card).
+     */
+    int capacity(Session s, List<String> args) throws IOException {
+        Long documents = null;
+        Double hours = null;
+        Double rate = null;
+        try {
+            for (int i = 0; i < args.size(); i++) {
+                String a = args.get(i);
+                switch (a) {
+                    case "--documents" -> documents = Long.parseLong(value(args, ++i, a).replace("_", "").replace(",", ""));
+                    case "--hours" -> hours = Double.parseDouble(value(args, ++i, a));
+                    case "--card-rate" -> rate = Capacity.parseRate(value(args, ++i, a));
+                    default -> throw new IllegalArgumentException("unknown argument " + a);
+                }
+            }
+            if (documents == null || hours == null) {
+                throw new IllegalArgumentException("usage: sigillum capacity --documents N --hours H [--card-rate R/s]");
+            }
+            String source = "given";
+            if (rate == null) {
+                TokenStatus slowest = signing.tokens().stream().filter(t -> t.signaturesPerSecond().isPresent())
+                        .min(java.util.Comparator.comparingDouble(t -> t.signaturesPerSecond().getAsDouble())).orElse(null);
+                if (slowest == null) {
+                    s.err("sigillum capacity: no token has measured its rate yet (a card measures itself while it signs);"
+                            + " give one with --card-rate R/s");
+                    return 2;
+                }
+                rate = slowest.signaturesPerSecond().getAsDouble();
+                source = "measured on token " + slowest.id() + ", the slowest measured";
+            }
+            for (String line : new Capacity(documents, hours, rate).report(source)) {
+                s.out(line);
+            }
+            return 0;
+        } catch (IllegalArgumentException e) {
+            s.err("sigillum capacity: " + e.getMessage());
+            return 2;
+        }
     }
 
     int status(Session s) throws IOException {
@@ -323,8 +399,7 @@ final class Commands {
         }
         s.out("tokens:");
         for (TokenStatus t : signing.tokens()) {
-            s.out("  " + t.id() + "  " + t.mode().name().toLowerCase() + "  " + t.state().name().toLowerCase().replace('_', ' ')
-                    + (t.detail().isEmpty() ? "" : "  (" + t.detail() + ")"));
+            s.out("  " + describe(t));
         }
         List<org.sigillum.api.ChannelStatus> cs = channels.stream().map(org.sigillum.api.Channel::status)
                 .sorted(java.util.Comparator.comparing(org.sigillum.api.ChannelStatus::kind)

@@ -271,6 +271,8 @@ public class ControlServer {
                 return commands.status(s);
             case "token":
                 return commands.token(s, args);
+            case "capacity":
+                return commands.capacity(s, args);
             case "timestamp":
                 return commands.timestamp(s, args);
             default:

@@ -29,9 +29,15 @@ final class RuntimeHome {
     static final List<String> PADES_PLUGINS = List.of("org.sigillum.format.pades", "org.apache.pdfbox", "org.apache.pdfbox.io",
             "org.apache.pdfbox.fontbox", "org.apache.commons.commons-logging");
 
-    static final List<String> DEFAULT_PLUGINS = Stream.concat(Stream.of("org.sigillum.token.soft",
+    /**
+     * Signature cards and HSMs: idle until a token is configured in etc/, so every home gets it and
+     * a card needs only its configuration file.
+     */
+    static final List<String> PKCS11_PLUGINS = List.of("org.sigillum.token.pkcs11", "org.xipki.ipkcs11wrapper");
+
+    static final List<String> DEFAULT_PLUGINS = Stream.of(Stream.of("org.sigillum.token.soft",
             "org.sigillum.format.cades", "org.sigillum.tsp", "org.sigillum.tsa", "org.sigillum.channel.hotfolder"),
-            PADES_PLUGINS.stream()).toList();
+            PADES_PLUGINS.stream(), PKCS11_PLUGINS.stream()).flatMap(x -> x).toList();
 
     private final Path home;
 
@@ -132,13 +138,15 @@ final class RuntimeHome {
         hotFolderDefaults();
         padesDefaults();
         deployIfAbsent(available, DEFAULT_PLUGINS);
-        write(etc().resolve(".sigillum-home"), "created by Sigillum\n" + DEFAULTS_HOTFOLDER + "\n" + DEFAULTS_PADES + "\n");
+        write(etc().resolve(".sigillum-home"), "created by Sigillum\n" + DEFAULTS_HOTFOLDER + "\n" + DEFAULTS_PADES + "\n"
+                + DEFAULTS_PKCS11 + "\n");
         return true;
     }
 
     /** Marks in etc/.sigillum-home that a home has received the defaults added after it was created. */
     static final String DEFAULTS_HOTFOLDER = "defaults: hotfolder";
     static final String DEFAULTS_PADES = "defaults: pades";
+    static final String DEFAULTS_PKCS11 = "defaults: pkcs11";
 
     /**
      * A home made before a default existed gets it once, at the next start; a site that removes it
@@ -160,6 +168,12 @@ final class RuntimeHome {
             text = text + DEFAULTS_PADES + "\n";
             write(mark, text);
             System.out.println("sigillum: this home now signs PDFs: profile 'pades', hot-folder root " + home.resolve("hotfolder/in/pades"));
+        }
+        if (!text.contains(DEFAULTS_PKCS11)) {
+            deployIfAbsent(available, PKCS11_PLUGINS);
+            text = text + DEFAULTS_PKCS11 + "\n";
+            write(mark, text);
+            System.out.println("sigillum: this home can now use signature cards and HSMs (PKCS#11); see docs/CONFIGURATION.md");
         }
     }
 

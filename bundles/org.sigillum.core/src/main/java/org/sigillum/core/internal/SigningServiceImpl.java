@@ -186,11 +186,23 @@ public class SigningServiceImpl implements SigningService, VerificationService {
     public List<DocumentResult> signBatch(SigningRequest request, List<Document> documents) {
         List<DocumentResult> results = new ArrayList<>(documents.size());
         try {
+            SigningException pinRefused = null;
             for (Document d : documents) {
+                if (pinRefused != null) {
+                    // A refused PIN is never tried again, not even for the next document: a card
+                    // counts every wrong try and locks after a few.
+                    results.add(DocumentResult.failure(d.name(), new SigningException(pinRefused.reason(),
+                            "not tried: the PIN was refused for an earlier document of this request (" + pinRefused.getMessage() + ")")));
+                    continue;
+                }
                 try {
                     results.add(DocumentResult.success(signOne(request, d)));
                 } catch (SigningException e) {
                     results.add(DocumentResult.failure(d.name(), e));
+                    if (request.pin() != null && (e.reason() == Reason.PIN_INCORRECT || e.reason() == Reason.TOKEN_LOCKED)) {
+                        pinRefused = e;
+                        request.pin().destroy();
+                    }
                 } catch (LinkageError e) {
                     // A plug-in's jar taken out mid-batch: this document fails, the batch goes on.
                     results.add(DocumentResult.failure(d.name(), new SigningException(Reason.FORMAT_UNAVAILABLE,
@@ -230,33 +242,47 @@ public class SigningServiceImpl implements SigningService, VerificationService {
             Instant signingTime = Instant.now().truncatedTo(ChronoUnit.SECONDS);
             SignatureParameters params = new SignatureParameters(profile.format(), profile.level(), profile.digest(),
                     profile.padding(), profile.packaging(), signingTime, profile.options());
-            SignedDocument result;
-            try (TokenPool.Lease lease = pool.acquire(profile.name(), profile.tokens())) {
-                SigningToken token = lease.token();
-                tokenId = token.id();
-                entry.put("token", tokenId);
-                List<X509Certificate> chain = token.certificateChain();
-                X509Certificate cert = chain.get(0);
-                entry.put("certificate", cert.getSubjectX500Principal().getName())
-                        .put("serial", cert.getSerialNumber().toString(16));
-                checkValidity(cert, signingTime);
-                SignatureAlgorithm algorithm = new SignatureAlgorithm(KeyAlgorithm.of(cert.getPublicKey()),
-                        profile.digest(), profile.padding());
-                Creator creator = new Creator(token, chain, algorithm, request.pin());
-                SignatureContext ctx = new SignatureContext(params, creator,
-                        Optional.of(new FailoverTimeStamps(profile.name(), profile.tsas(), timeStamps)),
-                        revocation.stream().findFirst());
-                FormatOutput out = signer.sign(document, ctx);
-                try {
-                    check(profile, verifier, prepared.checkContent(), out, chain, signingTime);
-                } catch (SigningException | RuntimeException e) {
-                    out.content().release(); // never handed out
-                    throw e;
+            SignedDocument result = null;
+            // A token that fails (went away, needs activation, holds an expired certificate) hands
+            // the document to the next one of the pool; a refused PIN never goes anywhere else.
+            List<String> candidates = new ArrayList<>(profile.tokens());
+            while (result == null) {
+                try (TokenPool.Lease lease = pool.acquire(profile.name(), candidates)) {
+                    SigningToken token = lease.token();
+                    tokenId = token.id();
+                    entry.put("token", tokenId);
+                    List<X509Certificate> chain = token.certificateChain();
+                    X509Certificate cert = chain.get(0);
+                    entry.put("certificate", cert.getSubjectX500Principal().getName())
+                            .put("serial", cert.getSerialNumber().toString(16));
+                    checkValidity(cert, signingTime);
+                    SignatureAlgorithm algorithm = new SignatureAlgorithm(KeyAlgorithm.of(cert.getPublicKey()),
+                            profile.digest(), profile.padding());
+                    Creator creator = new Creator(token, chain, algorithm, request.pin());
+                    SignatureContext ctx = new SignatureContext(params, creator,
+                            Optional.of(new FailoverTimeStamps(profile.name(), profile.tsas(), timeStamps)),
+                            revocation.stream().findFirst());
+                    FormatOutput out = signer.sign(document, ctx);
+                    try {
+                        check(profile, verifier, prepared.checkContent(), out, chain, signingTime);
+                    } catch (SigningException | RuntimeException e) {
+                        out.content().release(); // never handed out
+                        throw e;
+                    }
+                    Optional<ArchiveReceipt> receipt = enterArchive(document.name(), sha256, out);
+                    result = new SignedDocument(document.name(), out, sha256, cert, tokenId, profile.format(),
+                            profile.level(), profile.packaging(), signingTime, receipt);
+                    receipt.ifPresent(r -> entry.put("archive", r.id()));
+                } catch (SigningException e) {
+                    // A PIN belongs to one card: it is never offered to another.
+                    if (tokenId == null || request.pin() != null || !handsOver(e) || !candidates.remove(tokenId)
+                            || !pool.anyAvailable(candidates)) {
+                        throw e;
+                    }
+                    LOG.log(System.Logger.Level.WARNING, "token " + tokenId + " failed (" + e.reason().label() + ": " + e.getMessage()
+                            + "); " + document.name() + " goes to another token");
+                    tokenId = null;
                 }
-                Optional<ArchiveReceipt> receipt = enterArchive(document.name(), sha256, out);
-                result = new SignedDocument(document.name(), out, sha256, cert, tokenId, profile.format(),
-                        profile.level(), profile.packaging(), signingTime, receipt);
-                receipt.ifPresent(r -> entry.put("archive", r.id()));
             }
             entry.put("output", result.output().name()).put("level", profile.level().toString())
                     .put("outcome", "signed");
@@ -280,6 +306,14 @@ public class SigningServiceImpl implements SigningService, VerificationService {
             writeAudit(entry);
             throw se;
         }
+    }
+
+    /** Failures of one token that another token of the pool may not have. */
+    private static boolean handsOver(SigningException e) {
+        return switch (e.reason()) {
+            case TOKEN_UNAVAILABLE, TOKEN_NEEDS_ACTIVATION, TOKEN_LOCKED, CERTIFICATE_INVALID -> true;
+            default -> false;
+        };
     }
 
     private Profile resolve(SigningRequest request) throws SigningException {
@@ -467,11 +501,15 @@ public class SigningServiceImpl implements SigningService, VerificationService {
         return new FailoverTimeStamps("(time stamp)", order, timeStamps).timeStamp(digest, messageImprint);
     }
 
+    private SigningToken token(String tokenId) throws SigningException {
+        return pool.all().stream().filter(t -> t.id().equals(tokenId)).findFirst()
+                .orElseThrow(() -> new SigningException(Reason.TOKEN_UNAVAILABLE, "no token named '" + tokenId + "'"));
+    }
+
     @Override
     public void activate(String tokenId, Pin pin) throws SigningException {
         try {
-            SigningToken token = pool.all().stream().filter(t -> t.id().equals(tokenId)).findFirst()
-                    .orElseThrow(() -> new SigningException(Reason.TOKEN_UNAVAILABLE, "no token named '" + tokenId + "'"));
+            SigningToken token = token(tokenId);
             Json entry = new Json().put("time", Instant.now().toString()).put("event", "token activation").put("token", tokenId);
             try {
                 token.activate(pin);
@@ -483,6 +521,13 @@ public class SigningServiceImpl implements SigningService, VerificationService {
         } finally {
             pin.destroy();
         }
+    }
+
+    @Override
+    public void deactivate(String tokenId) throws SigningException {
+        token(tokenId).deactivate();
+        writeAudit(new Json().put("time", Instant.now().toString()).put("event", "token deactivation").put("token", tokenId)
+                .put("outcome", "deactivated"));
     }
 
     @Override

@@ -16,11 +16,13 @@ import org.sigillum.api.TokenStatus;
 /**
  * The tokens registered in the framework, by id, with the number of signatures each is working on.
  * A request goes to the least busy token of its profile that can sign now, so a slow card does not
- * hold up the others.
+ * hold up the others. Choosing and counting are not one atomic step: two requests at the same
+ * instant may pick the same token, which only queues one of them behind the other.
  */
 final class TokenPool {
 
-    private record Entry(SigningToken token, AtomicInteger busy) {
+    /** busy: signatures in progress; uses: signatures begun, to share an idle pool evenly. */
+    private record Entry(SigningToken token, AtomicInteger busy, java.util.concurrent.atomic.AtomicLong uses) {
     }
 
     /** A token lent to one signature; closing it returns the token. */
@@ -30,6 +32,7 @@ final class TokenPool {
         private Lease(Entry entry) {
             this.entry = entry;
             entry.busy().incrementAndGet();
+            entry.uses().incrementAndGet();
         }
 
         SigningToken token() {
@@ -45,7 +48,7 @@ final class TokenPool {
     private final Map<String, Entry> tokens = new ConcurrentHashMap<>();
 
     void add(SigningToken token) {
-        tokens.put(token.id(), new Entry(token, new AtomicInteger()));
+        tokens.put(token.id(), new Entry(token, new AtomicInteger(), new java.util.concurrent.atomic.AtomicLong()));
     }
 
     void remove(SigningToken token) {
@@ -55,6 +58,12 @@ final class TokenPool {
 
     Collection<SigningToken> all() {
         return tokens.values().stream().map(Entry::token).toList();
+    }
+
+    /** True when one of {@code ids} can sign now. */
+    boolean anyAvailable(List<String> ids) {
+        return ids.stream().map(tokens::get)
+                .anyMatch(e -> e != null && e.token().status().state() == TokenState.AVAILABLE);
     }
 
     /**
@@ -77,7 +86,10 @@ final class TokenPool {
             }
             TokenStatus s = e.token().status();
             if (s.state() == TokenState.AVAILABLE) {
-                if (best == null || e.busy().get() < best.busy().get()) {
+                // Least busy first; among equally busy ones the least used, so that one request
+                // at a time still spreads over the pool (and a card's wear with it).
+                if (best == null || e.busy().get() < best.busy().get()
+                        || e.busy().get() == best.busy().get() && e.uses().get() < best.uses().get()) {
                     best = e;
                 }
                 continue;

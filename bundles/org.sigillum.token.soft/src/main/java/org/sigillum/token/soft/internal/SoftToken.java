@@ -214,7 +214,7 @@ public class SoftToken implements SigningToken {
                         throw new SigningException(Reason.BAD_REQUEST, "token " + id + " cannot sign a ready digest with PSS; let it hash the data");
                     }
                     s = Signature.getInstance("NONEwithRSA");
-                    input = DigestInfo.encode(algorithm.digest(), digest);
+                    input = algorithm.digest().digestInfo(digest);
                 }
                 default -> throw new IllegalStateException();
             }
