@@ -18,6 +18,7 @@ final class Server implements AutoCloseable {
     private Process process;
     private boolean ordinaryFilePermissions;
     private String javaOptions = "";
+    private java.util.Map<String, String> environment = java.util.Map.of();
 
     Server(Path home, Path log) {
         this.home = home;
@@ -39,6 +40,12 @@ final class Server implements AutoCloseable {
         return this;
     }
 
+    /** Extra environment variables for the server (a PKCS#11 library's configuration, say). */
+    Server withEnvironment(java.util.Map<String, String> env) {
+        this.environment = env;
+        return this;
+    }
+
     /** Starts the server; with {@code waitReady} returns once it prints "sigillum: ready". */
     Server start(boolean waitReady) throws IOException, InterruptedException {
         ProcessBuilder pb = Sigillum.command(home, "run").redirectErrorStream(true)
@@ -49,6 +56,7 @@ final class Server implements AutoCloseable {
             pb.command(cmd);
         }
         // Tests run several servers one after another: no HTTP port to collide on.
+        pb.environment().putAll(environment);
         pb.environment().put("SIGILLUM_JAVA_OPTS", "-Dorg.apache.felix.http.enable=false " + javaOptions);
         long mark = Files.exists(log) ? Files.size(log) : 0;
         process = pb.start();

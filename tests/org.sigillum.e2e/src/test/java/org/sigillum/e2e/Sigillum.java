@@ -43,12 +43,20 @@ final class Sigillum {
 
     /** With {@code input} as standard input (a PIN, say, as a script would pipe it). */
     static Result runWithInput(Path home, String input, String... args) throws IOException, InterruptedException {
+        return runWithEnvironment(home, java.util.Map.of(), input, args);
+    }
+
+    /** With extra environment variables (they reach a private server the launcher starts). */
+    static Result runWithEnvironment(Path home, java.util.Map<String, String> env, String input, String... args)
+            throws IOException, InterruptedException {
         Path out = Files.createTempFile("sigillum-out", ".txt");
         Path err = Files.createTempFile("sigillum-err", ".txt");
         Path in = Files.createTempFile("sigillum-in", ".txt");
         Files.writeString(in, input);
         try {
-            Process p = command(home, args).redirectInput(in.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile())
+            ProcessBuilder pb = command(home, args);
+            pb.environment().putAll(env);
+            Process p = pb.redirectInput(in.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile())
                     .start();
             if (!p.waitFor(120, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
