@@ -159,7 +159,9 @@ static CK_RV shim_Login(CK_SESSION_HANDLE session, CK_USER_TYPE user_type, CK_UT
         tries = read_number(tries_file, max_tries);
         write_number(tries_file, tries > 0 ? tries - 1 : 0);
         state_unlock();
-    } else if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN) {
+    } else if (rv == CKR_OK) {
+        /* Not on CKR_USER_ALREADY_LOGGED_IN: the library answers that before it looks at the
+           PIN, so it proves nothing about the PIN. */
         state_lock();
         write_number(tries_file, max_tries);
         state_unlock();

@@ -229,6 +229,11 @@ public class SigningServiceImpl implements SigningService, VerificationService {
         String tokenId = null;
         try {
             Profile profile = resolve(request);
+            if (request.pin() != null && profile.tokens().size() > 1) {
+                // A PIN belongs to one card; in a pool it could reach another card and cost it a try.
+                throw new SigningException(Reason.BAD_REQUEST, "a PIN belongs to one card, and profile '" + profile.name()
+                        + "' pools " + profile.tokens() + "; name the card with --token");
+            }
             Prepared prepared = Prepared.of(document, profile.digest());
             document = prepared.document();
             sha256 = prepared.sha256();

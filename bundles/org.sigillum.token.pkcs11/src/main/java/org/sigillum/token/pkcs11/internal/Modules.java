@@ -2,8 +2,6 @@ package org.sigillum.token.pkcs11.internal;
 
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -12,19 +10,14 @@ import org.xipki.pkcs11.wrapper.Logger;
 import org.xipki.pkcs11.wrapper.StaticLogger;
 
 /**
- * The PKCS#11 libraries in use, one {@link Module} per path, and the thread that watches tokens
- * come and go. A component of this bundle only (its service type is internal).
+ * The PKCS#11 libraries in use, one {@link Module} per path. A component of this bundle only (its
+ * service type is internal).
  */
 @Component(service = Modules.class)
 public class Modules {
     private static final System.Logger LOG = System.getLogger(Modules.class.getName());
 
     private final Map<String, Module> modules = new HashMap<>();
-    final ScheduledExecutorService watcher = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "sigillum-pkcs11-watch");
-        t.setDaemon(true);
-        return t;
-    });
 
     @Activate
     public Modules() {
@@ -62,7 +55,6 @@ public class Modules {
 
     @Deactivate
     synchronized void stop() {
-        watcher.shutdownNow();
         modules.values().forEach(Module::close);
         modules.clear();
     }

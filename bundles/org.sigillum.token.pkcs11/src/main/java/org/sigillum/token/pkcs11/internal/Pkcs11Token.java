@@ -28,11 +28,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.ReentrantLock;
 
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
@@ -88,10 +87,12 @@ public class Pkcs11Token implements SigningToken {
     private final Grant grant;
     private final Modules modules;
     private final Module module;
-    private final ExecutorService workers;
-    private final ScheduledFuture<?> watch;
+    /** The token's own watcher: a library that hangs holds up only its own tokens. */
+    private final ScheduledExecutorService watcher;
     /** Configured PIN for unattended activation, or null. */
     private final char[] unattendedPin;
+    /** Set when the configured PIN was refused: it is never sent again (the card would lock). */
+    private volatile boolean unattendedRefused;
     private final String configProblem;
 
     /** The token as found, or null while it is missing. */
@@ -101,10 +102,10 @@ public class Pkcs11Token implements SigningToken {
     private volatile long flags;
     /** Mass mode: logged in by an activation. */
     private volatile boolean loggedIn;
+    /** The card's login epoch when this activation logged in; another epoch means it ended. */
+    private volatile long loginEpoch;
     /** Mass mode with an always-authenticate key: the activation's PIN, wiped when it ends. */
     private char[] contextPin;
-    /** PKCS#11 login state belongs to the whole token, so individual logins are one at a time. */
-    private final ReentrantLock individual = new ReentrantLock();
     private final Object activation = new Object();
     /** Average nanoseconds the card takes for one signature (exponentially weighted). */
     private final AtomicLong averageNanos = new AtomicLong();
@@ -112,6 +113,9 @@ public class Pkcs11Token implements SigningToken {
     /** One appearance of the token: its sessions, key and certificates. */
     private static final class Connection {
         final long generation;
+        final Module.Card card;
+        /** One thread per session; a new connection gets new threads, so a stuck call stays behind. */
+        final ExecutorService workers;
         final Token token;
         final String label;
         final String serial;
@@ -124,9 +128,15 @@ public class Pkcs11Token implements SigningToken {
         volatile boolean alwaysAuthenticate;
         volatile boolean gone;
 
-        Connection(long generation, Token token, String label, String serial, List<X509Certificate> chain, byte[] keyId,
-                String keyLabel, int sessionCount) {
+        Connection(long generation, Module.Card card, String id, Token token, String label, String serial,
+                List<X509Certificate> chain, byte[] keyId, String keyLabel, int sessionCount) {
             this.generation = generation;
+            this.card = card;
+            this.workers = Executors.newFixedThreadPool(sessionCount, r -> {
+                Thread t = new Thread(r, "sigillum-pkcs11-" + id);
+                t.setDaemon(true);
+                return t;
+            });
             this.token = token;
             this.label = label;
             this.serial = serial;
@@ -193,8 +203,8 @@ public class Pkcs11Token implements SigningToken {
         }
         this.grant = g;
         this.configProblem = problemText;
-        this.workers = Executors.newFixedThreadPool(sessions, r -> {
-            Thread t = new Thread(r, "sigillum-pkcs11-" + id);
+        this.watcher = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "sigillum-pkcs11-watch-" + id);
             t.setDaemon(true);
             return t;
         });
@@ -203,14 +213,20 @@ public class Pkcs11Token implements SigningToken {
             problemState = TokenState.FAILED;
             LOG.log(System.Logger.Level.WARNING, "token " + id + ": " + configProblem);
             this.module = null;
-            this.watch = null;
             return;
         }
         this.module = modules.module(config.library().trim(), this);
-        // Found at once, so that a command right after start sees the token; then watched.
-        check();
+        // Looked for at once, so that a command right after start finds the token, but on the
+        // watcher's thread and for a bounded time: a library that hangs must not hang the framework.
+        try {
+            watcher.submit(this::check).get(Math.max(5, timeout.toSeconds()), TimeUnit.SECONDS);
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            LOG.log(System.Logger.Level.WARNING, "token " + id + ": the library did not answer at start; still looking");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         long period = Math.max(1, config.checkSeconds());
-        this.watch = modules.watcher.scheduleWithFixedDelay(this::check, period, period, TimeUnit.SECONDS);
+        watcher.scheduleWithFixedDelay(this::check, period, period, TimeUnit.SECONDS);
     }
 
     private static String blankToNull(String s) {
@@ -258,9 +274,10 @@ public class Pkcs11Token implements SigningToken {
 
     @Deactivate
     void stop() {
-        if (watch != null) {
-            watch.cancel(false);
-        }
+        // The watcher first, so that no check re-opens what is being closed.
+        watcher.shutdownNow();
+        awaitQuietly(watcher);
+        Connection c;
         synchronized (activation) {
             if (grant != null) {
                 try {
@@ -271,18 +288,28 @@ public class Pkcs11Token implements SigningToken {
             }
             wipeContextPin();
             loggedIn = false;
+            c = conn;
+            conn = null;
         }
-        Connection c = conn;
-        conn = null;
         if (c != null) {
+            c.gone = true;
+            c.workers.shutdownNow();
+            awaitQuietly(c.workers);
             closeSessions(c);
         }
-        workers.shutdownNow();
         if (unattendedPin != null) {
             Arrays.fill(unattendedPin, '\0');
         }
         if (module != null) {
             modules.release(module, this);
+        }
+    }
+
+    private static void awaitQuietly(ExecutorService e) {
+        try {
+            e.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -293,7 +320,14 @@ public class Pkcs11Token implements SigningToken {
 
     /** Holds a login that a re-initialisation of the library would end. */
     boolean holdsLogin() {
-        return loggedIn || individual.isLocked();
+        Connection c = conn;
+        return loggedIn || c != null && c.card.login.isLocked();
+    }
+
+    /** Activated on this card now (its login is shared with the other keys on the card). */
+    boolean activeOn(Module.Card card) {
+        Connection c = conn;
+        return loggedIn && c != null && c.card == card && card.epoch == loginEpoch;
     }
 
     // --- finding the token -------------------------------------------------------------------
@@ -306,12 +340,15 @@ public class Pkcs11Token implements SigningToken {
                 if (c.gone || module.generation() != c.generation) {
                     lose(c, c.gone ? problem : "the library was re-initialised", TokenState.MISSING);
                 } else {
+                    module.enter();
                     try {
                         flags = c.token.getTokenInfo().getFlags();
                     } catch (PKCS11Exception e) {
                         if (isGone(e.getErrorCode())) {
                             lose(c, "the token went away (" + e.getErrorName() + ")", TokenState.MISSING);
                         }
+                    } finally {
+                        module.exit();
                     }
                     if (loggedIn && grant.exhausted(Instant.now()) != null) {
                         endActivation("the activation is over: " + grant.exhausted(Instant.now()));
@@ -329,6 +366,36 @@ public class Pkcs11Token implements SigningToken {
 
     /** Looks for the token; true when found and ready. */
     private boolean connect() {
+        Connection c;
+        module.enter();
+        try {
+            c = find();
+        } finally {
+            module.exit();
+        }
+        if (c == null) {
+            return false;
+        }
+        conn = c;
+        problem = "";
+        LOG.log(System.Logger.Level.INFO, "token " + id + ": found '" + c.label + "' (serial " + c.serial + "), key for "
+                + c.chain.get(0).getSubjectX500Principal().getName());
+        if (unattendedPin != null && !unattendedRefused) {
+            try (Pin p = Pin.of(unattendedPin)) {
+                activate(p);
+            } catch (SigningException e) {
+                if (e.reason() == Reason.PIN_INCORRECT || e.reason() == Reason.TOKEN_LOCKED || e.reason() == Reason.PIN_REQUIRED) {
+                    // Never again with the same PIN: a card counts every wrong try.
+                    unattendedRefused = true;
+                }
+                LOG.log(System.Logger.Level.WARNING, "token " + id + ": unattended activation failed: " + e.getMessage()
+                        + (unattendedRefused ? "; the configured PIN is not used again until the configuration changes" : ""));
+            }
+        }
+        return true;
+    }
+
+    private Connection find() {
         Module.Handle h;
         List<Slot> slots;
         try {
@@ -336,7 +403,7 @@ public class Pkcs11Token implements SigningToken {
             slots = List.of(h.module().getSlotList(true));
         } catch (IOException | PKCS11Exception e) {
             missing(TokenState.FAILED, "the PKCS#11 library " + module.library + " cannot be used: " + describe(e));
-            return false;
+            return null;
         }
         Token token = null;
         TokenInfo info = null;
@@ -352,7 +419,7 @@ public class Pkcs11Token implements SigningToken {
                 if (match) {
                     if (token != null) {
                         missing(TokenState.FAILED, "two tokens match " + selection() + "; select by serial");
-                        return false;
+                        return null;
                     }
                     token = t;
                     info = ti;
@@ -363,9 +430,9 @@ public class Pkcs11Token implements SigningToken {
         }
         if (token == null) {
             missing(TokenState.MISSING, "no token with " + selection() + " in " + module.library);
-            return false;
+            return null;
         }
-        Connection c;
+        Connection c = null;
         Session s = null;
         try {
             s = token.openSession(false);
@@ -375,28 +442,19 @@ public class Pkcs11Token implements SigningToken {
             for (int i = 1; i < sessions; i++) {
                 c.sessions.add(token.openSession(false));
             }
+            flags = info.getFlags();
+            return c;
         } catch (PKCS11Exception e) {
             missing(TokenState.MISSING, "the token with " + selection() + " cannot be opened: " + describe(e));
-            closeQuietly(s);
-            return false;
         } catch (SigningException e) {
             missing(TokenState.FAILED, e.getMessage());
-            closeQuietly(s);
-            return false;
         }
-        flags = info.getFlags();
-        conn = c;
-        problem = "";
-        LOG.log(System.Logger.Level.INFO, "token " + id + ": found '" + c.label + "' (serial " + c.serial + "), key for "
-                + c.chain.get(0).getSubjectX500Principal().getName());
-        if (unattendedPin != null) {
-            try (Pin p = Pin.of(unattendedPin)) {
-                activate(p);
-            } catch (SigningException e) {
-                LOG.log(System.Logger.Level.WARNING, "token " + id + ": unattended activation failed: " + e.getMessage());
-            }
+        closeQuietly(s);
+        if (c != null) {
+            c.workers.shutdownNow();
+            closeSessions(c);
         }
-        return true;
+        return null;
     }
 
     private String selection() {
@@ -452,8 +510,9 @@ public class Pkcs11Token implements SigningToken {
         List<X509Certificate> pool = new ArrayList<>();
         certs.forEach(c -> pool.add(c.cert()));
         pool.addAll(extraIssuers);
-        return new Connection(generation, token, info.getLabel().trim(), info.getSerialNumber().trim(), chain(signerCert, pool), kid,
-                klabel, sessions);
+        String serial = info.getSerialNumber().trim();
+        return new Connection(generation, module.card(serial), id, token, info.getLabel().trim(), serial, chain(signerCert, pool),
+                kid, klabel, sessions);
     }
 
     /** The signer's certificate, then issuers as far as the token and the chain file know them. */
@@ -497,6 +556,7 @@ public class Pkcs11Token implements SigningToken {
             if (conn == c) {
                 conn = null;
                 if (loggedIn) {
+                    // The grant stays: activating the card when it is back continues it.
                     LOG.log(System.Logger.Level.WARNING, "token " + id + ": activation lost: " + why);
                 }
                 loggedIn = false;
@@ -504,7 +564,12 @@ public class Pkcs11Token implements SigningToken {
             }
             missing(state, why);
         }
-        closeSessions(c);
+        // Its threads may be stuck in the driver: they stay behind, and closing the sessions runs
+        // on a thread of its own for the same reason.
+        c.workers.shutdownNow();
+        Thread closer = new Thread(() -> closeSessions(c), "sigillum-pkcs11-close-" + id);
+        closer.setDaemon(true);
+        closer.start();
     }
 
     private static void closeSessions(Connection c) {
@@ -595,18 +660,46 @@ public class Pkcs11Token implements SigningToken {
             if (mode == ActivationMode.INDIVIDUAL) {
                 throw new SigningException(Reason.BAD_REQUEST, "token " + id + " is an individual card: its PIN comes with each request, it is never activated");
             }
-            synchronized (activation) {
-                Connection c = connection();
-                refuseIfLocked(c);
-                char[] p = pin.chars();
-                try {
-                    bounded(c, s -> {
-                        login(c, s, CKU_USER, p);
-                        findKey(c, s);
-                        return null;
-                    });
-                    boolean fresh = grant.startOrContinue(maxSignatures, maxDuration, Instant.now());
+            char[] p = pin.chars();
+            try {
+                if (p.length == 0) {
+                    throw new SigningException(Reason.PIN_REQUIRED, "an empty PIN for token " + id + " was not sent to the card (PIN required)");
+                }
+                synchronized (activation) {
+                    Connection c = connection();
+                    long epoch = bounded(c, false, (s, mine) -> {
+                        refuseIfLocked(c);
+                        lockCard(c);
+                        try {
+                            // A card logged in already (another key on it) has not checked this PIN:
+                            // log out and let it check, once.
+                            if (!login(c, s, CKU_USER, mine, true)) {
+                                long before = c.card.epoch;
+                                logoutCard(c, s);
+                                login(c, s, CKU_USER, mine, false);
+                                // Logged in again with a PIN the card checked: the other keys'
+                                // activations stand (their key handles are fetched again).
+                                c.card.epoch = before;
+                            }
+                            try {
+                                findKey(c, s);
+                            } catch (SigningException | PKCS11Exception e) {
+                                logoutCard(c, s);
+                                throw e;
+                            }
+                            return c.card.epoch;
+                        } finally {
+                            c.card.login.unlock();
+                        }
+                    }, p);
+                    boolean fresh;
+                    try {
+                        fresh = grant.startOrContinue(maxSignatures, maxDuration, Instant.now());
+                    } catch (IOException e) {
+                        throw new SigningException(Reason.IO_ERROR, "token " + id + ": the activation cannot be recorded: " + e.getMessage(), e);
+                    }
                     loggedIn = true;
+                    loginEpoch = epoch;
                     wipeContextPin();
                     if (c.alwaysAuthenticate) {
                         contextPin = p.clone();
@@ -614,12 +707,9 @@ public class Pkcs11Token implements SigningToken {
                     LOG.log(System.Logger.Level.INFO, "token " + id + " activated" + (fresh ? "" : ", continuing the interrupted activation")
                             + grant.left().stream().mapToObj(n -> ": " + n + " signatures left").findFirst().orElse("")
                             + grant.until().map(u -> ", until " + u).orElse(""));
-                } catch (IOException e) {
-                    logout(c);
-                    throw new SigningException(Reason.IO_ERROR, "token " + id + ": the activation cannot be recorded: " + e.getMessage(), e);
-                } finally {
-                    Arrays.fill(p, '\0');
                 }
+            } finally {
+                Arrays.fill(p, '\0');
             }
         } finally {
             pin.destroy();
@@ -633,6 +723,7 @@ public class Pkcs11Token implements SigningToken {
         }
     }
 
+    /** The activation is over for good (limit, time, operator): the next one starts afresh. */
     private void endActivation(String why) {
         synchronized (activation) {
             try {
@@ -640,33 +731,35 @@ public class Pkcs11Token implements SigningToken {
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.WARNING, "token " + id + ": state not saved: " + e.getMessage());
             }
+            logOut(why);
+        }
+    }
+
+    /** Ends this key's login (the card's too, unless another key on it is active); the grant stays. */
+    private void logOut(String why) {
+        synchronized (activation) {
             if (!loggedIn) {
                 return;
             }
             loggedIn = false;
             wipeContextPin();
             Connection c = conn;
-            if (c != null) {
-                logout(c);
+            if (c != null && module.othersActiveOn(c.card, this) == 0) {
+                try {
+                    bounded(c, false, (s, mine) -> {
+                        lockCard(c);
+                        try {
+                            logoutCard(c, s);
+                        } finally {
+                            c.card.login.unlock();
+                        }
+                        return null;
+                    }, null);
+                } catch (SigningException e) {
+                    LOG.log(System.Logger.Level.DEBUG, "token " + id + ": logout: " + e.getMessage());
+                }
             }
             LOG.log(System.Logger.Level.INFO, "token " + id + ": " + why + "; it needs activation");
-        }
-    }
-
-    private void logout(Connection c) {
-        try {
-            bounded(c, s -> {
-                try {
-                    s.logout();
-                } catch (PKCS11Exception e) {
-                    if (e.getErrorCode() != CKR_USER_NOT_LOGGED_IN) {
-                        throw e;
-                    }
-                }
-                return null;
-            });
-        } catch (SigningException e) {
-            LOG.log(System.Logger.Level.DEBUG, "token " + id + ": logout: " + e.getMessage());
         }
     }
 
@@ -677,28 +770,60 @@ public class Pkcs11Token implements SigningToken {
         }
     }
 
-    private void refuseIfLocked(Connection c) throws SigningException {
+    /** Card logins are one at a time; a request whose caller gave up never reaches the card. */
+    private static void lockCard(Connection c) throws SigningException {
         try {
-            flags = c.token.getTokenInfo().getFlags();
-        } catch (PKCS11Exception e) {
-            throw failure(c, e, "reading its state");
+            c.card.login.lockInterruptibly();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SigningException(Reason.TOKEN_UNAVAILABLE, "cancelled while waiting for the card");
         }
+    }
+
+    private static void logoutCard(Connection c, Session s) throws PKCS11Exception {
+        try {
+            s.logout();
+        } catch (PKCS11Exception e) {
+            if (e.getErrorCode() != CKR_USER_NOT_LOGGED_IN) {
+                throw e;
+            }
+        } finally {
+            c.card.epoch++;
+        }
+    }
+
+    private void refuseIfLocked(Connection c) throws PKCS11Exception, SigningException {
+        flags = c.token.getTokenInfo().getFlags();
         if ((flags & CKF_USER_PIN_LOCKED) != 0) {
             throw new SigningException(Reason.TOKEN_LOCKED, "token " + id + " is locked (too many wrong PINs); the PIN was not sent."
                     + " Unlock it with the PUK or SO PIN");
         }
     }
 
-    /** One login; a wrong PIN is reported with what the card says and never tried again. */
-    private void login(Connection c, Session s, long userType, char[] pin) throws PKCS11Exception, SigningException {
+    /**
+     * One login; a wrong PIN is reported with what the card says and never tried again. Returns
+     * false when the card was logged in already and so did not check the PIN (only if allowed).
+     */
+    private boolean login(Connection c, Session s, long userType, char[] pin, boolean alreadyAllowed) throws PKCS11Exception, SigningException {
+        if (Thread.currentThread().isInterrupted()) {
+            throw new SigningException(Reason.TOKEN_UNAVAILABLE, "cancelled before the PIN was sent");
+        }
         try {
             s.login(userType, pin);
+            return true;
         } catch (PKCS11Exception e) {
             long code = e.getErrorCode();
+            if (code == CKR_USER_ALREADY_LOGGED_IN && alreadyAllowed) {
+                return false;
+            }
             if (code == CKR_USER_ALREADY_LOGGED_IN) {
-                return;
+                throw new SigningException(Reason.BAD_REQUEST, "token " + id + "'s card is logged in by a mass-signature key on it,"
+                        + " so it cannot check an individual PIN; the PIN was not used");
             }
             if (code == CKR_PIN_INCORRECT || code == CKR_PIN_INVALID || code == CKR_PIN_LEN_RANGE) {
+                if (userType == CKU_USER) {
+                    c.card.epoch++; // a failed login leaves the card logged out
+                }
                 long f = flagsNow(c);
                 String tries = pinFlags(f);
                 throw new SigningException((f & CKF_USER_PIN_LOCKED) != 0 ? Reason.TOKEN_LOCKED : Reason.PIN_INCORRECT,
@@ -706,7 +831,7 @@ public class Pkcs11Token implements SigningToken {
                                 + (tries.isEmpty() ? "" : "; " + tries));
             }
             if (code == CKR_PIN_LOCKED) {
-                flags |= CKF_USER_PIN_LOCKED;
+                flags = flagsNow(c) | CKF_USER_PIN_LOCKED;
                 throw new SigningException(Reason.TOKEN_LOCKED, "token " + id + " is locked (too many wrong PINs); unlock it with the PUK or SO PIN");
             }
             if (code == CKR_PIN_EXPIRED) {
@@ -807,6 +932,12 @@ public class Pkcs11Token implements SigningToken {
             if (!loggedIn) {
                 throw new SigningException(Reason.TOKEN_NEEDS_ACTIVATION, "token " + id + " needs activation");
             }
+            if (c.card.epoch != loginEpoch) {
+                loggedIn = false;
+                wipeContextPin();
+                throw new SigningException(Reason.TOKEN_NEEDS_ACTIVATION, "token " + id + " needs activation: the card's login ended"
+                        + " (another key on it was deactivated or given a wrong PIN)");
+            }
             String over;
             try {
                 over = grant.reserve(Instant.now()) ? null : grant.exhausted(Instant.now());
@@ -820,20 +951,25 @@ public class Pkcs11Token implements SigningToken {
             ctx = contextPin == null ? null : contextPin.clone();
         }
         try {
-            return bounded(c, s -> {
-                if (c.keyHandle < 0) {
-                    findKey(c, s);
+            return bounded(c, true, (s, mine) -> {
+                try {
+                    return signOnCard(c, s, op, mine);
+                } catch (PKCS11Exception e) {
+                    if (e.getErrorCode() != CKR_KEY_HANDLE_INVALID && e.getErrorCode() != CKR_OBJECT_HANDLE_INVALID) {
+                        throw e;
+                    }
+                    // A re-login (another key on the card was activated) invalidates key handles;
+                    // a removed card fails this probe and counts as gone.
+                    c.token.getTokenInfo();
+                    c.keyHandle = -1;
+                    return signOnCard(c, s, op, mine);
                 }
-                s.signInit(op.mechanism(), c.keyHandle);
-                if (c.alwaysAuthenticate) {
-                    login(c, s, CKU_CONTEXT_SPECIFIC, ctx);
-                }
-                return timed(() -> s.sign(op.input()));
-            });
+            }, ctx);
         } catch (SigningException e) {
             if (e.reason() == Reason.TOKEN_NEEDS_ACTIVATION || e.reason() == Reason.PIN_INCORRECT || e.reason() == Reason.TOKEN_LOCKED) {
-                // The card forgot the login, or refused the activation's PIN: that activation is over.
-                endActivation("the card refused to sign: " + e.getMessage());
+                // The card forgot the login, or refused the activation's PIN: the login is over,
+                // the grant is not (activating again continues it).
+                logOut("the card refused to sign: " + e.getMessage());
             }
             throw e;
         } finally {
@@ -843,89 +979,97 @@ public class Pkcs11Token implements SigningToken {
         }
     }
 
+    private byte[] signOnCard(Connection c, Session s, Mechanisms.Operation op, char[] contextPin) throws PKCS11Exception, SigningException {
+        if (c.keyHandle < 0) {
+            try {
+                findKey(c, s);
+            } catch (SigningException e) {
+                // The key was found at activation: not finding it now means the login is gone.
+                throw new SigningException(Reason.TOKEN_NEEDS_ACTIVATION, "token " + id + " is no longer logged in; activate it again", e);
+            }
+        }
+        s.signInit(op.mechanism(), c.keyHandle);
+        if (c.alwaysAuthenticate) {
+            login(c, s, CKU_CONTEXT_SPECIFIC, contextPin, false);
+        }
+        return s.sign(op.input());
+    }
+
     private byte[] signIndividually(Connection c, Mechanisms.Operation op, char[] pin) throws SigningException {
-        if (pin == null) {
+        if (pin == null || pin.length == 0) {
             throw new SigningException(Reason.PIN_REQUIRED, "token " + id + " needs the PIN with each request (PIN required)");
         }
-        refuseIfLocked(c);
-        return bounded(c, s -> {
-            individual.lock();
+        return bounded(c, true, (s, mine) -> {
+            refuseIfLocked(c);
+            lockCard(c);
             try {
-                login(c, s, CKU_USER, pin);
+                login(c, s, CKU_USER, mine, false);
                 try {
                     long key = findKey(c, s);
                     s.signInit(op.mechanism(), key);
                     if (c.alwaysAuthenticate) {
-                        login(c, s, CKU_CONTEXT_SPECIFIC, pin);
+                        login(c, s, CKU_CONTEXT_SPECIFIC, mine, false);
                     }
-                    return timed(() -> s.sign(op.input()));
+                    return s.sign(op.input());
                 } finally {
                     try {
-                        s.logout();
+                        logoutCard(c, s);
                     } catch (PKCS11Exception e) {
                         // not logged in any more (card gone): nothing to end
                     }
                 }
             } finally {
-                individual.unlock();
+                c.card.login.unlock();
             }
-        });
-    }
-
-    private interface CardCall<T> {
-        T call() throws PKCS11Exception;
-    }
-
-    private <T> T timed(CardCall<T> call) throws PKCS11Exception {
-        long t0 = System.nanoTime();
-        T result = call.call();
-        measured(System.nanoTime() - t0);
-        return result;
+        }, pin);
     }
 
     private interface SessionWork<T> {
-        T run(Session s) throws PKCS11Exception, SigningException;
+        T run(Session s, char[] pin) throws PKCS11Exception, SigningException;
     }
 
     /**
-     * Runs card work on one of the token's sessions in its own thread, so that a card that stops
-     * answering fails the request after {@code timeout} instead of holding the caller forever.
+     * Runs card work on one of the connection's sessions in its own thread, so that a card that
+     * stops answering fails the request after {@code timeout} instead of holding the caller. The
+     * work gets its own copy of the PIN and wipes it: the caller may give up and wipe its copy.
      */
-    private <T> T bounded(Connection c, SessionWork<T> work) throws SigningException {
+    private <T> T bounded(Connection c, boolean timed, SessionWork<T> work, char[] pin) throws SigningException {
+        char[] mine = pin == null ? null : pin.clone();
         AtomicLong started = new AtomicLong();
         Future<T> f;
         try {
-            f = workers.submit(() -> {
-                Session s = c.sessions.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
-                if (s == null) {
-                    throw new SigningException(Reason.TOKEN_UNAVAILABLE, "token " + id + " stayed busy for " + timeout.toSeconds() + " s");
-                }
-                started.set(System.nanoTime());
-                boolean healthy = false;
+            f = c.workers.submit(() -> {
                 try {
-                    T result = work.run(s);
-                    healthy = true;
-                    return result;
-                } catch (SigningException e) {
-                    healthy = e.reason() != Reason.PIN_INCORRECT && e.reason() != Reason.TOKEN_LOCKED;
-                    throw e;
-                } finally {
-                    if (healthy || c.gone) {
-                        c.sessions.offer(s);
-                    } else {
-                        // After a failed login or signature the session may still hold an active
-                        // operation (CKR_OPERATION_ACTIVE): replace it with a fresh one.
-                        closeQuietly(s);
-                        try {
-                            c.sessions.offer(c.token.openSession(false));
-                        } catch (PKCS11Exception e) {
-                            c.gone = true;
+                    Session s = c.sessions.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                    if (s == null) {
+                        throw new SigningException(Reason.TOKEN_UNAVAILABLE, "token " + id + " stayed busy for " + timeout.toSeconds() + " s");
+                    }
+                    long t0 = System.nanoTime();
+                    started.set(t0);
+                    boolean healthy = false;
+                    module.enter();
+                    try {
+                        T result = work.run(s, mine);
+                        healthy = true;
+                        if (timed) {
+                            measured(System.nanoTime() - t0);
                         }
+                        return result;
+                    } finally {
+                        module.exit();
+                        recycle(c, s, healthy);
+                    }
+                } finally {
+                    if (mine != null) {
+                        Arrays.fill(mine, '\0');
                     }
                 }
             });
         } catch (java.util.concurrent.RejectedExecutionException e) {
-            throw new SigningException(Reason.TOKEN_UNAVAILABLE, "token " + id + " is shutting down", e);
+            if (mine != null) {
+                Arrays.fill(mine, '\0');
+            }
+            throw new SigningException(Reason.TOKEN_UNAVAILABLE, "token " + id + " went away; try again when it is back", e);
         }
         try {
             // The wait for a free session counts once; the card's own time counts once more.
@@ -939,7 +1083,7 @@ public class Pkcs11Token implements SigningToken {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             f.cancel(true);
-            throw new SigningException(Reason.TOKEN_UNAVAILABLE, "interrupted while token " + id + " was signing", e);
+            throw new SigningException(Reason.TOKEN_UNAVAILABLE, "interrupted while token " + id + " was working", e);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof SigningException se) {
@@ -955,10 +1099,29 @@ public class Pkcs11Token implements SigningToken {
         }
     }
 
+    /**
+     * Returns a session to the connection. After a failure it may still hold an active operation
+     * (CKR_OPERATION_ACTIVE after a refused context login), so it is replaced by a fresh one.
+     */
+    private void recycle(Connection c, Session s, boolean healthy) {
+        if (healthy && !c.gone) {
+            c.sessions.offer(s);
+            return;
+        }
+        closeQuietly(s);
+        if (!c.gone) {
+            try {
+                c.sessions.offer(c.token.openSession(false));
+            } catch (PKCS11Exception e) {
+                missing(TokenState.MISSING, "the token stopped opening sessions (" + e.getErrorName() + ")");
+                c.gone = true;
+            }
+        }
+    }
+
     private static boolean isGone(long code) {
         return code == CKR_DEVICE_REMOVED || code == CKR_TOKEN_NOT_PRESENT || code == CKR_SESSION_HANDLE_INVALID
-                || code == CKR_SESSION_CLOSED || code == CKR_OBJECT_HANDLE_INVALID || code == CKR_KEY_HANDLE_INVALID
-                || code == CKR_GENERAL_ERROR || code == CKR_TOKEN_NOT_RECOGNIZED || code == CKR_DEVICE_ERROR
+                || code == CKR_SESSION_CLOSED || code == CKR_GENERAL_ERROR || code == CKR_TOKEN_NOT_RECOGNIZED || code == CKR_DEVICE_ERROR
                 || code == CKR_CRYPTOKI_NOT_INITIALIZED;
     }
 
