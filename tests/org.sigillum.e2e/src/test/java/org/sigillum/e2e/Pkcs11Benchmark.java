@@ -69,6 +69,10 @@ class Pkcs11Benchmark {
                     Files.move(tmp.resolve(name + ".cfg"), home.resolve("etc/org.sigillum.hotfolder-" + name + ".cfg"));
                 }
             }
+            // The peer: the same pipeline with the home's software key (RSA-2048 in a PKCS#12 file).
+            Files.writeString(home.resolve("etc/org.sigillum.profile-soft.cfg"), "name = soft\nformat = cades\ntokens = demo\ntrustAnchors = pki\n");
+            Files.writeString(tmp.resolve("soft.cfg"), "name = soft\nprofile = soft\nsettleMillis = 100\npollMillis = 50\nworkers = 8\n");
+            Files.move(tmp.resolve("soft.cfg"), home.resolve("etc/org.sigillum.hotfolder-soft.cfg"));
             Server.await("tokens", 30_000, () -> {
                 try {
                     String list = Sigillum.runWithEnvironment(home, env, "", "token", "list").out();
@@ -79,14 +83,18 @@ class Pkcs11Benchmark {
             });
             // Warm-up: the JIT and SoftHSM's sessions, on the largest pool.
             batch(home, "fast4", "warmup", 3000);
+            batch(home, "soft", "warmup", 1000);
+            double soft = 2000 / batch(home, "soft", "run", 2000);
 
-            report.append("pkcs11 pool, RSA-2048 on SoftHSM2, CAdES-B through a hot folder (8 workers):\n");
+            report.append(String.format(Locale.ROOT, "pkcs11 pool, RSA-2048 on SoftHSM2, CAdES-B through a hot folder (8 workers);"
+                    + " the same with the software key (PKCS#12 in the JVM): %.0f signatures/s%n", soft));
             for (int n : List.of(1, 2, 4)) {
                 int docs = 2000;
                 double rate = docs / batch(home, "fast" + n, "run", docs);
                 double raw = opensslRsaSignsPerSecond(Math.min(n, Runtime.getRuntime().availableProcessors()));
-                report.append(String.format(Locale.ROOT, "  %d token(s): %.0f signatures/s; raw RSA-2048 limit (openssl speed, %d process(es)) %.0f/s; ratio %.2f%n",
-                        n, rate, Math.min(n, Runtime.getRuntime().availableProcessors()), raw, rate / raw));
+                report.append(String.format(Locale.ROOT, "  %d token(s): %.0f signatures/s = %.2f x the software key;"
+                        + " raw RSA-2048 limit (openssl speed, %d process(es)) %.0f/s, ratio %.2f%n",
+                        n, rate, rate / soft, Math.min(n, Runtime.getRuntime().availableProcessors()), raw, rate / raw));
             }
             hsm.setSignDelayMillis(300);
             report.append("pkcs11 pool, each signature held to 300 ms by the shim (a card's pace):\n");
