@@ -1,11 +1,32 @@
 package org.sigillum.api;
 
-import org.osgi.annotation.versioning.ConsumerType;
+import java.util.List;
 
-/** The long-term archive: enters documents into the current hash tree. */
-@ConsumerType
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * The long-term archive: enters documents into the current hash tree, seals trees with one time
+ * stamp each, and exports RFC 4998 evidence records. Implemented by the archive bundle; the core
+ * and the channels call it.
+ */
+@ProviderType
 public interface Archive {
 
     /** Returns only once the entry is durable. */
     ArchiveReceipt enter(ArchiveEntry entry) throws SigningException;
+
+    /**
+     * Closes the open tree (if it holds entries) and seals every closed tree that still waits for
+     * its time stamp, oldest first. Returns the trees sealed now.
+     */
+    List<ArchiveSeal> seal() throws SigningException;
+
+    /** The DER {@code EvidenceRecord} (RFC 4998) for the entry with this receipt id. */
+    byte[] evidence(String receiptId) throws SigningException;
+
+    /** The receipts of entries whose document hash, in the archive's digest, is {@code documentHash}. */
+    List<ArchiveReceipt> find(byte[] documentHash) throws SigningException;
+
+    /** The archive's digest for new entries. */
+    DigestAlgorithm digest();
 }

@@ -40,11 +40,76 @@ final class Commands {
     private final boolean oneshot;
     private final List<org.sigillum.api.Channel> channels;
 
-    Commands(SigningService signing, VerificationService verification, List<org.sigillum.api.Channel> channels, boolean oneshot) {
+    Commands(SigningService signing, VerificationService verification, List<org.sigillum.api.Channel> channels,
+            List<org.sigillum.api.Archive> archives, boolean oneshot) {
         this.signing = signing;
         this.verification = verification;
         this.channels = channels;
+        this.archives = archives;
         this.oneshot = oneshot;
+    }
+
+    private final List<org.sigillum.api.Archive> archives;
+
+    /** archive seal | archive evidence (RECEIPT|FILE) --out X.ers */
+    int archive(Session s, List<String> args) throws IOException {
+        if (archives.isEmpty()) {
+            s.err("sigillum archive: no archive is installed (deploy org.sigillum.archive)");
+            return 1;
+        }
+        org.sigillum.api.Archive archive = archives.get(0);
+        try {
+            if (args.size() == 1 && args.get(0).equals("seal")) {
+                List<org.sigillum.api.ArchiveSeal> seals = archive.seal();
+                if (seals.isEmpty()) {
+                    s.out("nothing to seal: the open tree is empty and no tree waits for its time stamp");
+                }
+                for (org.sigillum.api.ArchiveSeal seal : seals) {
+                    s.out("tree " + seal.tree() + " sealed: " + seal.entries() + " entries, root "
+                            + java.util.HexFormat.of().formatHex(seal.root()) + ", time stamp " + seal.time() + " from " + seal.authority());
+                }
+                return 0;
+            }
+            if (args.size() == 4 && args.get(0).equals("evidence") && args.get(2).equals("--out")) {
+                String what = args.get(1);
+                Path file = s.path(what);
+                String receipt;
+                if (Files.isRegularFile(file)) {
+                    byte[] hash;
+                    try (java.io.InputStream in = Files.newInputStream(file)) {
+                        java.security.MessageDigest md = java.security.MessageDigest.getInstance(archive.digest().jcaName());
+                        byte[] buf = new byte[65536];
+                        for (int n; (n = in.read(buf)) > 0;) {
+                            md.update(buf, 0, n);
+                        }
+                        hash = md.digest();
+                    } catch (java.security.NoSuchAlgorithmException e) {
+                        throw new IllegalStateException(e);
+                    }
+                    List<org.sigillum.api.ArchiveReceipt> found = archive.find(hash);
+                    if (found.isEmpty()) {
+                        s.err("sigillum archive: " + file + " is not in the archive");
+                        return 1;
+                    }
+                    receipt = found.get(0).id(); // the first entry proves the earliest time
+                } else if (what.matches("[0-9]+")) {
+                    receipt = what;
+                } else {
+                    s.err("sigillum archive: " + what + " is neither a file nor a receipt id");
+                    return 2;
+                }
+                byte[] er = archive.evidence(receipt);
+                Path out = s.path(args.get(3));
+                writeAtomically(org.sigillum.api.Content.of(er), out);
+                s.out("evidence record for entry " + receipt + " written to " + out + " (" + er.length + " bytes)");
+                return 0;
+            }
+        } catch (SigningException e) {
+            s.err("sigillum archive: " + e.reason().label() + ": " + e.getMessage());
+            return 1;
+        }
+        s.err("usage: sigillum archive seal | sigillum archive evidence (RECEIPT|FILE) --out X.ers");
+        return 2;
     }
 
     int sign(Session s, List<String> args) throws IOException {

@@ -71,12 +71,25 @@ public class ControlServer {
         channels.remove(channel);
     }
 
+    private final java.util.List<org.sigillum.api.Archive> archives = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    @Reference(cardinality = org.osgi.service.component.annotations.ReferenceCardinality.MULTIPLE,
+            policy = org.osgi.service.component.annotations.ReferencePolicy.DYNAMIC,
+            policyOption = org.osgi.service.component.annotations.ReferencePolicyOption.GREEDY)
+    void addArchive(org.sigillum.api.Archive archive) {
+        archives.add(archive);
+    }
+
+    void removeArchive(org.sigillum.api.Archive archive) {
+        archives.remove(archive);
+    }
+
     @Activate
     public ControlServer(BundleContext context, @Reference SigningService signing,
             @Reference VerificationService verification, @Reference HomeComponent homeComponent) throws IOException {
         this.context = context;
         this.signing = signing;
-        this.commands = new Commands(signing, verification, channels, Boolean.parseBoolean(context.getProperty("sigillum.oneshot")));
+        this.commands = new Commands(signing, verification, channels, archives, Boolean.parseBoolean(context.getProperty("sigillum.oneshot")));
         this.home = homeComponent.home();
         this.socket = home.home().resolve(Protocol.socket(context.getProperty(Protocol.SOCKET_PROPERTY)));
         Files.createDirectories(socket.getParent());
@@ -273,6 +286,8 @@ public class ControlServer {
                 return commands.token(s, args);
             case "capacity":
                 return commands.capacity(s, args);
+            case "archive":
+                return commands.archive(s, args);
             case "timestamp":
                 return commands.timestamp(s, args);
             default:

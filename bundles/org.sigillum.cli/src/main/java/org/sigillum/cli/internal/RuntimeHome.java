@@ -35,9 +35,12 @@ final class RuntimeHome {
      */
     static final List<String> PKCS11_PLUGINS = List.of("org.sigillum.token.pkcs11", "org.xipki.ipkcs11wrapper");
 
+    /** The long-term archive and the embedded database it keeps its state in. */
+    static final List<String> ARCHIVE_PLUGINS = List.of("org.sigillum.archive", "com.h2database");
+
     static final List<String> DEFAULT_PLUGINS = Stream.of(Stream.of("org.sigillum.token.soft",
             "org.sigillum.format.cades", "org.sigillum.tsp", "org.sigillum.tsa", "org.sigillum.channel.hotfolder"),
-            PADES_PLUGINS.stream(), PKCS11_PLUGINS.stream()).flatMap(x -> x).toList();
+            PADES_PLUGINS.stream(), PKCS11_PLUGINS.stream(), ARCHIVE_PLUGINS.stream()).flatMap(x -> x).toList();
 
     private final Path home;
 
@@ -139,7 +142,7 @@ final class RuntimeHome {
         padesDefaults();
         deployIfAbsent(available, DEFAULT_PLUGINS);
         write(etc().resolve(".sigillum-home"), "created by Sigillum\n" + DEFAULTS_HOTFOLDER + "\n" + DEFAULTS_PADES + "\n"
-                + DEFAULTS_PKCS11 + "\n");
+                + DEFAULTS_PKCS11 + "\n" + DEFAULTS_ARCHIVE + "\n");
         return true;
     }
 
@@ -147,6 +150,7 @@ final class RuntimeHome {
     static final String DEFAULTS_HOTFOLDER = "defaults: hotfolder";
     static final String DEFAULTS_PADES = "defaults: pades";
     static final String DEFAULTS_PKCS11 = "defaults: pkcs11";
+    static final String DEFAULTS_ARCHIVE = "defaults: archive";
 
     /**
      * A home made before a default existed gets it once, at the next start; a site that removes it
@@ -174,6 +178,12 @@ final class RuntimeHome {
             text = text + DEFAULTS_PKCS11 + "\n";
             write(mark, text);
             System.out.println("sigillum: this home can now use signature cards and HSMs (PKCS#11); see docs/CONFIGURATION.md");
+        }
+        if (!text.contains(DEFAULTS_ARCHIVE)) {
+            deployIfAbsent(available, ARCHIVE_PLUGINS);
+            text = text + DEFAULTS_ARCHIVE + "\n";
+            write(mark, text);
+            System.out.println("sigillum: this home now archives every signed document in a sealed hash tree (RFC 4998)");
         }
     }
 

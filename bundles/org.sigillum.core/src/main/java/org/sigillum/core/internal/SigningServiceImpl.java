@@ -274,7 +274,7 @@ public class SigningServiceImpl implements SigningService, VerificationService {
                         out.content().release(); // never handed out
                         throw e;
                     }
-                    Optional<ArchiveReceipt> receipt = enterArchive(document.name(), sha256, out);
+                    Optional<ArchiveReceipt> receipt = enterArchive(document, sha256, out);
                     result = new SignedDocument(document.name(), out, sha256, cert, tokenId, profile.format(),
                             profile.level(), profile.packaging(), signingTime, receipt);
                     receipt.ifPresent(r -> entry.put("archive", r.id()));
@@ -380,13 +380,35 @@ public class SigningServiceImpl implements SigningService, VerificationService {
         }
     }
 
-    private Optional<ArchiveReceipt> enterArchive(String name, String sha256, FormatOutput out) throws SigningException {
+    /**
+     * Enters the document and what the signer keeps (the .p7s, the .p7m, the signed PDF) into the
+     * archive, hashed with the archive's digest: the pair an auditor later holds in hand.
+     */
+    private Optional<ArchiveReceipt> enterArchive(Document document, String sha256, FormatOutput out) throws SigningException {
         if (archives.isEmpty()) {
             return Optional.empty();
         }
-        byte[] sigHash = digest(out.signatureValue());
-        return Optional.of(archives.get(0).enter(new ArchiveEntry(name, DigestAlgorithm.SHA256,
-                HexFormat.of().parseHex(sha256), sigHash)));
+        Archive archive = archives.get(0);
+        DigestAlgorithm d = archive.digest();
+        try {
+            byte[] docHash = d == DigestAlgorithm.SHA256 ? HexFormat.of().parseHex(sha256) : digest(d, document.content());
+            return Optional.of(archive.enter(new ArchiveEntry(document.name(), d, docHash, digest(d, out.content()))));
+        } catch (IOException e) {
+            throw new SigningException(Reason.IO_ERROR, "cannot read " + document.name() + " for the archive: " + e.getMessage(), e);
+        }
+    }
+
+    private static byte[] digest(DigestAlgorithm d, Content content) throws IOException {
+        try (java.io.InputStream in = content.openStream()) {
+            MessageDigest md = MessageDigest.getInstance(d.jcaName());
+            byte[] buf = new byte[65536];
+            for (int n; (n = in.read(buf)) > 0;) {
+                md.update(buf, 0, n);
+            }
+            return md.digest();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private void writeAudit(Json entry) {

@@ -1,0 +1,444 @@
+package org.sigillum.archive.internal;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalTime;
+import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.metatype.annotations.Designate;
+import org.sigillum.api.Archive;
+import org.sigillum.api.ArchiveEntry;
+import org.sigillum.api.ArchiveReceipt;
+import org.sigillum.api.ArchiveSeal;
+import org.sigillum.api.DigestAlgorithm;
+import org.sigillum.api.Reason;
+import org.sigillum.api.SigningException;
+import org.sigillum.api.TimeStamp;
+import org.sigillum.api.TimeStampSource;
+
+/**
+ * The archive: entries go into the open tree through one writer thread that commits them in groups
+ * (a receipt is returned only after its group's commit); a seal closes the open tree, builds it,
+ * stamps its root once and records the seal. Leaf 0 of every tree is the link: the hash of the
+ * previous tree's time-stamp token (a fixed value for the first tree), so each seal also commits
+ * to the one before and a removed or edited tree breaks the chain.
+ */
+@Component(service = Archive.class, configurationPid = ArchiveComponent.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL)
+@Designate(ocd = ArchiveConfig.class)
+public class ArchiveComponent implements Archive {
+    static final String PID = "org.sigillum.archive";
+    private static final System.Logger LOG = System.getLogger(ArchiveComponent.class.getName());
+    /** The link of the first tree: no seal precedes it. */
+    static final byte[] GENESIS = "Sigillum archive: the first tree".getBytes(StandardCharsets.US_ASCII);
+    private static final int GROUP_COMMIT = 2_000;
+
+    private final Path directory;
+    private final DigestAlgorithm digest;
+    private final List<String> tsas;
+    private final Store store;
+    private final Map<String, TimeStampSource> authorities = new ConcurrentHashMap<>();
+    private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+    private final Thread writer;
+    private final ScheduledExecutorService sealer;
+    private final Duration retryFirst;
+    private final Object sealing = new Object();
+    /** Recently used trees for evidence export (a tree of a million leaves is about 64 MB). */
+    private final Map<Long, HashTree> trees = new LinkedHashMap<>(4, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, HashTree> eldest) {
+            return size() > 2;
+        }
+    };
+    private volatile boolean stopping;
+
+    /** An entry waiting for the writer, or (entry == null) a request to close the open tree. */
+    private record Pending(ArchiveEntry entry, CompletableFuture<ArchiveReceipt> done, CompletableFuture<Long> closed) {
+    }
+
+    @Activate
+    public ArchiveComponent(BundleContext context, ArchiveConfig config) throws SQLException, IOException {
+        String home = context.getProperty("sigillum.home");
+        this.directory = Path.of(home == null ? "." : home).resolve(config.directory()).toAbsolutePath().normalize();
+        this.digest = DigestAlgorithm.parse(config.digest());
+        this.tsas = List.of(config.tsas());
+        this.retryFirst = Duration.ofSeconds(Math.max(1, config.retrySeconds()));
+        Files.createDirectories(directory.resolve("trees"));
+        this.store = new Store(directory.resolve("archive"));
+        store.openTree(digest.jcaName());
+        this.writer = new Thread(this::write, "sigillum-archive-writer");
+        writer.setDaemon(true);
+        writer.start();
+        this.sealer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "sigillum-archive-seal");
+            t.setDaemon(true);
+            return t;
+        });
+        scheduleNext(config, Duration.ZERO);
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    void addTimeStampSource(TimeStampSource source, Map<String, Object> props) {
+        authorities.put(String.valueOf(props.getOrDefault("name", props.get("service.pid"))), source);
+    }
+
+    void removeTimeStampSource(TimeStampSource source, Map<String, Object> props) {
+        authorities.remove(String.valueOf(props.getOrDefault("name", props.get("service.pid"))), source);
+    }
+
+    @Deactivate
+    void stop() throws SQLException, InterruptedException {
+        stopping = true;
+        sealer.shutdownNow();
+        writer.interrupt();
+        writer.join(5_000);
+        sealer.awaitTermination(5, TimeUnit.SECONDS);
+        store.close();
+    }
+
+    @Override
+    public DigestAlgorithm digest() {
+        return digest;
+    }
+
+    // --- entry -------------------------------------------------------------------------------
+
+    @Override
+    public ArchiveReceipt enter(ArchiveEntry entry) throws SigningException {
+        if (entry.digest() != digest) {
+            throw new SigningException(Reason.BAD_REQUEST, "the archive takes " + digest + " hashes, not " + entry.digest());
+        }
+        CompletableFuture<ArchiveReceipt> done = new CompletableFuture<>();
+        queue.add(new Pending(entry, done, null));
+        try {
+            return done.get(60, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw new SigningException(Reason.ARCHIVE_UNAVAILABLE, "the archive cannot record " + entry.documentName() + ": "
+                    + e.getCause().getMessage(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SigningException(Reason.ARCHIVE_UNAVAILABLE, "interrupted while the archive recorded " + entry.documentName(), e);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new SigningException(Reason.ARCHIVE_UNAVAILABLE, "the archive did not record " + entry.documentName() + " within 60 s");
+        }
+    }
+
+    /** The writer: takes what is queued, gives it leaves in the open tree and commits it at once. */
+    private void write() {
+        List<Pending> batch = new ArrayList<>();
+        while (!stopping) {
+            try {
+                batch.clear();
+                batch.add(queue.take());
+                queue.drainTo(batch, GROUP_COMMIT - 1);
+                Store.Tree open = store.openTree(digest.jcaName());
+                long[] next = store.next(open.id());
+                long id = next[0];
+                int leaf = (int) next[1];
+                List<Store.Entry> rows = new ArrayList<>();
+                List<CompletableFuture<ArchiveReceipt>> receipts = new ArrayList<>();
+                List<ArchiveReceipt> made = new ArrayList<>();
+                CompletableFuture<Long> closeRequest = null;
+                for (Pending p : batch) {
+                    if (p.entry() == null) {
+                        closeRequest = p.closed(); // entries after it in this batch go into the next tree
+                        break;
+                    }
+                    rows.add(new Store.Entry(id, open.id(), leaf, p.entry().documentHash(), p.entry().signatureHash()));
+                    receipts.add(p.done());
+                    made.add(new ArchiveReceipt(Long.toString(id), Long.toString(open.id()), leaf));
+                    id++;
+                    leaf++;
+                }
+                int handled = rows.size() + (closeRequest == null ? 0 : 1);
+                try {
+                    if (!rows.isEmpty()) {
+                        store.insert(rows);
+                    }
+                    for (int i = 0; i < receipts.size(); i++) {
+                        receipts.get(i).complete(made.get(i));
+                    }
+                } catch (SQLException e) {
+                    receipts.forEach(f -> f.completeExceptionally(e));
+                }
+                if (closeRequest != null) {
+                    try {
+                        long entries = leaf - 1;
+                        if (entries > 0) {
+                            store.close(open.id(), entries, digest.jcaName());
+                            closeRequest.complete(open.id());
+                        } else {
+                            closeRequest.complete(-1L);
+                        }
+                    } catch (SQLException e) {
+                        closeRequest.completeExceptionally(e);
+                    }
+                }
+                // What followed a close request goes back into the queue, for the new tree.
+                for (int i = handled; i < batch.size(); i++) {
+                    queue.add(batch.get(i));
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (SQLException | RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "archive writer: " + e.getMessage(), e);
+                batch.forEach(p -> {
+                    if (p.done() != null) {
+                        p.done().completeExceptionally(e);
+                    }
+                    if (p.closed() != null) {
+                        p.closed().completeExceptionally(e);
+                    }
+                });
+            }
+        }
+    }
+
+    // --- sealing -----------------------------------------------------------------------------
+
+    private void scheduleNext(ArchiveConfig config, Duration retry) {
+        if (stopping) {
+            return;
+        }
+        Duration every;
+        try {
+            every = Duration.parse(config.sealEvery());
+        } catch (RuntimeException e) {
+            every = Duration.ofDays(1);
+        }
+        long delayMillis;
+        if (!retry.isZero()) {
+            delayMillis = retry.toMillis();
+        } else if (every.equals(Duration.ofDays(1))) {
+            ZonedDateTime now = ZonedDateTime.now();
+            ZonedDateTime at = now.with(LocalTime.parse(config.sealAt()));
+            if (!at.isAfter(now)) {
+                at = at.plusDays(1);
+            }
+            delayMillis = Duration.between(now, at).toMillis();
+        } else {
+            delayMillis = every.toMillis();
+        }
+        Duration next = retry.isZero() ? retryFirst : retry.multipliedBy(2).compareTo(Duration.ofHours(1)) > 0 ? Duration.ofHours(1) : retry.multipliedBy(2);
+        sealer.schedule(() -> {
+            try {
+                seal();
+                scheduleNext(config, Duration.ZERO);
+            } catch (SigningException | RuntimeException e) {
+                // Nothing is lost: the tree stays closed and waits; entries go into the next one.
+                LOG.log(System.Logger.Level.WARNING, "archive seal failed, trying again in " + next.toSeconds() + " s: " + e.getMessage());
+                scheduleNext(config, next);
+            }
+        }, delayMillis, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public List<ArchiveSeal> seal() throws SigningException {
+        synchronized (sealing) {
+            CompletableFuture<Long> closed = new CompletableFuture<>();
+            queue.add(new Pending(null, null, closed));
+            try {
+                closed.get(60, TimeUnit.SECONDS);
+            } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+                throw new SigningException(Reason.ARCHIVE_UNAVAILABLE, "the open tree cannot be closed: " + e.getMessage(), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SigningException(Reason.ARCHIVE_UNAVAILABLE, "interrupted", e);
+            }
+            List<ArchiveSeal> sealed = new ArrayList<>();
+            try {
+                for (Store.Tree t : store.trees("CLOSED")) {
+                    sealed.add(sealTree(t));
+                }
+            } catch (SQLException | IOException | NoSuchAlgorithmException e) {
+                throw new SigningException(Reason.ARCHIVE_UNAVAILABLE, "sealing failed: " + e.getMessage(), e);
+            }
+            return sealed;
+        }
+    }
+
+    private ArchiveSeal sealTree(Store.Tree t) throws SQLException, IOException, NoSuchAlgorithmException, SigningException {
+        MessageDigest md = MessageDigest.getInstance(t.digest());
+        byte[] link = link(t.id(), md);
+        HashTree tree = build(t, link, md);
+        byte[] root = tree.root();
+        TimeStamp ts = stamp(DigestAlgorithm.parse(t.digest()), root);
+        writeTree(t.id(), tree);
+        store.sealed(t.id(), link, root, new Store.Stamp(t.id(), 0, 0, t.digest(), ts.encoded(), ts.genTime(), ts.authority()));
+        synchronized (trees) {
+            trees.put(t.id(), tree);
+        }
+        LOG.log(System.Logger.Level.INFO, "archive tree " + t.id() + " sealed: " + (tree.leaves() - 1) + " entries, time stamp of "
+                + ts.genTime() + " from " + ts.authority());
+        return new ArchiveSeal(Long.toString(t.id()), tree.leaves() - 1, root, ts.genTime(), ts.authority());
+    }
+
+    /** Leaf 0: the hash of the previous tree's first time-stamp token, or of the genesis text. */
+    private byte[] link(long tree, MessageDigest md) throws SQLException, SigningException {
+        if (tree == 1) {
+            return md.digest(GENESIS);
+        }
+        List<Store.Stamp> previous = store.stamps(tree - 1);
+        if (previous.isEmpty()) {
+            throw new SigningException(Reason.ARCHIVE_UNAVAILABLE, "tree " + (tree - 1) + " is not sealed yet; trees are sealed in order");
+        }
+        return md.digest(previous.get(0).stamp());
+    }
+
+    private HashTree build(Store.Tree t, byte[] link, MessageDigest md) throws SQLException, NoSuchAlgorithmException {
+        List<Store.Entry> entries = store.entries(t.id());
+        int size = md.getDigestLength();
+        byte[] leaves = new byte[(entries.size() + 1) * size];
+        System.arraycopy(link, 0, leaves, 0, size);
+        int expected = 1;
+        for (Store.Entry e : entries) {
+            if (e.leaf() != expected++) {
+                throw new IllegalStateException("tree " + t.id() + " misses leaf " + (expected - 1));
+            }
+            byte[] leaf = e.signatureHash() == null ? HashTree.leaf(md, e.documentHash())
+                    : HashTree.leaf(md, e.documentHash(), e.signatureHash());
+            System.arraycopy(leaf, 0, leaves, e.leaf() * size, size);
+        }
+        return HashTree.build(t.digest(), leaves);
+    }
+
+    private TimeStamp stamp(DigestAlgorithm d, byte[] root) throws SigningException {
+        SigningException last = null;
+        for (String name : tsas) {
+            TimeStampSource source = authorities.get(name);
+            if (source == null) {
+                last = new SigningException(Reason.TSA_UNAVAILABLE, "time-stamp authority '" + name + "' is not installed");
+                continue;
+            }
+            try {
+                return source.timeStamp(d, root);
+            } catch (SigningException e) {
+                last = e;
+            }
+        }
+        throw last != null ? last : new SigningException(Reason.TSA_UNAVAILABLE, "no time-stamp authority is configured for the archive");
+    }
+
+    // --- trees on disk -----------------------------------------------------------------------
+
+    private Path treeFile(long id) {
+        return directory.resolve("trees").resolve(id + ".tree");
+    }
+
+    /** Every level of a sealed tree, so that evidence for any leaf is a few reads, not a rebuild. */
+    private void writeTree(long id, HashTree tree) throws IOException {
+        Path tmp = treeFile(id).resolveSibling(id + ".tree.tmp");
+        try (OutputStream o = Files.newOutputStream(tmp); DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(o, 1 << 16))) {
+            out.writeUTF(tree.digest());
+            out.writeInt(tree.levels().length);
+            for (byte[] level : tree.levels()) {
+                out.writeInt(level.length);
+                out.write(level);
+            }
+        }
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+            ch.force(true);
+        }
+        Files.move(tmp, treeFile(id), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private HashTree readTree(long id) throws IOException, NoSuchAlgorithmException {
+        synchronized (trees) {
+            HashTree cached = trees.get(id);
+            if (cached != null) {
+                return cached;
+            }
+        }
+        try (InputStream i = Files.newInputStream(treeFile(id)); DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(i, 1 << 16))) {
+            String d = in.readUTF();
+            byte[][] levels = new byte[in.readInt()][];
+            for (int l = 0; l < levels.length; l++) {
+                levels[l] = new byte[in.readInt()];
+                in.readFully(levels[l]);
+            }
+            HashTree t = HashTree.of(d, MessageDigest.getInstance(d).getDigestLength(), levels);
+            synchronized (trees) {
+                trees.put(id, t);
+            }
+            return t;
+        }
+    }
+
+    // --- evidence ----------------------------------------------------------------------------
+
+    @Override
+    public byte[] evidence(String receiptId) throws SigningException {
+        try {
+            Store.Entry e = store.entry(Long.parseLong(receiptId.trim()));
+            if (e == null) {
+                throw new SigningException(Reason.BAD_REQUEST, "no archive entry " + receiptId);
+            }
+            Store.Tree t = store.tree(e.tree());
+            if (!"SEALED".equals(t.state())) {
+                throw new SigningException(Reason.ARCHIVE_UNAVAILABLE, "entry " + receiptId + " is in tree " + t.id()
+                        + ", which is not sealed yet (" + t.state().toLowerCase() + "); seal it with ./sigillum archive seal");
+            }
+            HashTree tree = readTree(t.id());
+            byte[][] group = e.signatureHash() == null ? new byte[][] { e.documentHash() } : new byte[][] { e.documentHash(), e.signatureHash() };
+            List<byte[]> stamps = store.stamps(t.id()).stream().filter(s -> s.chain() == 0).map(Store.Stamp::stamp).toList();
+            return Evidence.record(t.digest(), group, tree.path(e.leaf()), stamps);
+        } catch (NumberFormatException e) {
+            throw new SigningException(Reason.BAD_REQUEST, "'" + receiptId + "' is not an archive receipt id");
+        } catch (SQLException | IOException | NoSuchAlgorithmException e) {
+            throw new SigningException(Reason.ARCHIVE_UNAVAILABLE, "evidence for " + receiptId + " cannot be built: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public List<ArchiveReceipt> find(byte[] documentHash) throws SigningException {
+        try {
+            return store.entriesByDocument(documentHash).stream()
+                    .map(e -> new ArchiveReceipt(Long.toString(e.id()), Long.toString(e.tree()), e.leaf())).toList();
+        } catch (SQLException e) {
+            throw new SigningException(Reason.ARCHIVE_UNAVAILABLE, "the archive cannot be searched: " + e.getMessage(), e);
+        }
+    }
+
+    static String hex(byte[] b) {
+        return java.util.HexFormat.of().formatHex(b);
+    }
+
+    static boolean same(byte[] a, byte[] b) {
+        return Arrays.equals(a, b);
+    }
+}

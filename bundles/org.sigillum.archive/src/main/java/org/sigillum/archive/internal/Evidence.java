@@ -1,0 +1,53 @@
+package org.sigillum.archive.internal;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.cms.ContentInfo;
+import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
+import org.bouncycastle.asn1.tsp.ArchiveTimeStamp;
+import org.bouncycastle.asn1.tsp.ArchiveTimeStampChain;
+import org.bouncycastle.asn1.tsp.ArchiveTimeStampSequence;
+import org.bouncycastle.asn1.tsp.EvidenceRecord;
+import org.bouncycastle.asn1.tsp.PartialHashtree;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
+
+/** Builds the DER {@code EvidenceRecord} (RFC 4998 §3) for one data-object group of a sealed tree. */
+final class Evidence {
+    private Evidence() {
+    }
+
+    static AlgorithmIdentifier algorithm(String digest) {
+        ASN1ObjectIdentifier oid = switch (digest) {
+            case "SHA-256" -> NISTObjectIdentifiers.id_sha256;
+            case "SHA-384" -> NISTObjectIdentifiers.id_sha384;
+            case "SHA-512" -> NISTObjectIdentifiers.id_sha512;
+            default -> throw new IllegalArgumentException("unsupported archive digest " + digest);
+        };
+        return new AlgorithmIdentifier(oid);
+    }
+
+    /**
+     * @param group the data-object group's hashes (document, then signature if any)
+     * @param path the sibling at each level up to the root ({@link HashTree#path})
+     * @param stamps the tree's time-stamp tokens of its first chain, oldest first (renewals follow)
+     */
+    static byte[] record(String digest, byte[][] group, List<byte[]> path, List<byte[]> stamps) throws IOException {
+        AlgorithmIdentifier alg = algorithm(digest);
+        List<PartialHashtree> reduced = new ArrayList<>();
+        reduced.add(new PartialHashtree(group));
+        for (byte[] sibling : path) {
+            reduced.add(new PartialHashtree(sibling));
+        }
+        List<ArchiveTimeStamp> chain = new ArrayList<>();
+        for (int i = 0; i < stamps.size(); i++) {
+            ContentInfo tst = ContentInfo.getInstance(stamps.get(i));
+            // The first stamp carries the reduced hash tree; a renewal stamps the one before (§5.2).
+            chain.add(i == 0 ? new ArchiveTimeStamp(alg, reduced.toArray(PartialHashtree[]::new), tst) : new ArchiveTimeStamp(tst));
+        }
+        ArchiveTimeStampSequence seq = new ArchiveTimeStampSequence(new ArchiveTimeStampChain(chain.toArray(ArchiveTimeStamp[]::new)));
+        return new EvidenceRecord(new AlgorithmIdentifier[] { alg }, null, null, seq).getEncoded("DER");
+    }
+}
