@@ -27,6 +27,15 @@ public interface Archive {
     /** The receipts of entries whose document hash, in the archive's digest, is {@code documentHash}. */
     List<ArchiveReceipt> find(byte[] documentHash) throws SigningException;
 
+    /**
+     * Checks an evidence record against the document (and, when given, the signature file of its
+     * data-object group): hash path, every time stamp and its authority's chain to the trust anchors.
+     */
+    ArchiveProof verify(byte[] evidenceRecord, Content document, Content signature) throws SigningException;
+
+    /** Checks that every sealed tree links to the one before it and still hashes to its stamped root. */
+    ArchiveProof verifyChain() throws SigningException;
+
     /** The archive's digest for new entries. */
     DigestAlgorithm digest();
 }

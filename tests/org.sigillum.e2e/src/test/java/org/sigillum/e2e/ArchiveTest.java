@@ -107,6 +107,29 @@ class ArchiveTest {
     }
 
     @Test
+    void ourVerifierPrintsTheProvenTimeAndRefusesWhatDoesNotMatch() throws Exception {
+        Path doc = docs.get(2);
+        Path sig = out.resolve(doc.getFileName() + ".p7s");
+        Path ers = evidence(doc);
+        Sigillum.Result ok = Sigillum.run(home, "archive", "verify", doc.toString(), ers.toString(), "--data", sig.toString());
+        assertEquals(0, ok.exit(), ok.toString());
+        assertTrue(ok.out().contains("VALID: " + doc.getFileName() + " existed at 20"), ok.out());
+        assertEquals(0, Sigillum.run(home, "archive", "verify", doc.toString(), ers.toString()).exit());
+
+        Path changed = Files.write(tmp.resolve("changed.txt"), Files.readString(doc).replace("archived", "Archived").getBytes());
+        Sigillum.Result bad = Sigillum.run(home, "archive", "verify", changed.toString(), ers.toString());
+        assertEquals(1, bad.exit(), bad.toString());
+        assertTrue(bad.out().contains("INVALID"), bad.out());
+        Path otherSig = out.resolve(docs.get(4).getFileName() + ".p7s");
+        Sigillum.Result swapped = Sigillum.run(home, "archive", "verify", doc.toString(), ers.toString(), "--data", otherSig.toString());
+        assertEquals(1, swapped.exit(), swapped.toString());
+        byte[] edited = Files.readAllBytes(ers);
+        edited[60] ^= 1;
+        Path editedErs = Files.write(tmp.resolve("edited.ers"), edited);
+        assertEquals(1, Sigillum.run(home, "archive", "verify", doc.toString(), editedErs.toString()).exit());
+    }
+
+    @Test
     void anEditedRecordFails() throws Exception {
         Path doc = docs.get(3);
         byte[] ers = Files.readAllBytes(evidence(doc));

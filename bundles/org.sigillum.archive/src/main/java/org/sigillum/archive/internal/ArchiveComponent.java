@@ -23,6 +23,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -44,8 +45,10 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.Designate;
 import org.sigillum.api.Archive;
 import org.sigillum.api.ArchiveEntry;
+import org.sigillum.api.ArchiveProof;
 import org.sigillum.api.ArchiveReceipt;
 import org.sigillum.api.ArchiveSeal;
+import org.sigillum.api.Content;
 import org.sigillum.api.DigestAlgorithm;
 import org.sigillum.api.Reason;
 import org.sigillum.api.SigningException;
@@ -69,6 +72,7 @@ public class ArchiveComponent implements Archive {
     private static final int GROUP_COMMIT = 2_000;
 
     private final Path directory;
+    private final Verifier verifier;
     private final DigestAlgorithm digest;
     private final List<String> tsas;
     private final Store store;
@@ -94,7 +98,9 @@ public class ArchiveComponent implements Archive {
     @Activate
     public ArchiveComponent(BundleContext context, ArchiveConfig config) throws SQLException, IOException {
         String home = context.getProperty("sigillum.home");
-        this.directory = Path.of(home == null ? "." : home).resolve(config.directory()).toAbsolutePath().normalize();
+        Path base = Path.of(home == null ? "." : home);
+        this.directory = base.resolve(config.directory()).toAbsolutePath().normalize();
+        this.verifier = new Verifier(base.resolve("pki"));
         this.digest = DigestAlgorithm.parse(config.digest());
         this.tsas = List.of(config.tsas());
         this.retryFirst = Duration.ofSeconds(Math.max(1, config.retrySeconds()));
@@ -432,6 +438,73 @@ public class ArchiveComponent implements Archive {
         } catch (SQLException e) {
             throw new SigningException(Reason.ARCHIVE_UNAVAILABLE, "the archive cannot be searched: " + e.getMessage(), e);
         }
+    }
+
+    @Override
+    public ArchiveProof verify(byte[] evidenceRecord, Content document, Content signature) {
+        return verifier.verify(evidenceRecord, document, signature);
+    }
+
+    /**
+     * Every sealed tree, oldest first: its link is the hash of the previous tree's stamp (so a
+     * removed tree shows), its entries as stored today still hash to the stamped root (so an edited
+     * entry shows), and its stamp is intact.
+     */
+    @Override
+    public ArchiveProof verifyChain() throws SigningException {
+        List<String> lines = new ArrayList<>();
+        boolean valid = true;
+        Instant first = null;
+        try {
+            List<Store.Tree> sealed = store.trees("SEALED");
+            long expectedId = 1;
+            byte[] previousStamp = null;
+            for (Store.Tree t : sealed) {
+                MessageDigest md = MessageDigest.getInstance(t.digest());
+                if (t.id() != expectedId) {
+                    lines.add("tree " + expectedId + (t.id() - expectedId > 1 ? " to " + (t.id() - 1) : "") + " missing: the chain is broken before tree " + t.id());
+                    valid = false;
+                }
+                byte[] link = t.id() == 1 ? md.digest(GENESIS) : previousStamp == null ? null : md.digest(previousStamp);
+                if (link == null || !Arrays.equals(link, t.link())) {
+                    lines.add("tree " + t.id() + ": its link does not match the seal of tree " + (t.id() - 1));
+                    valid = false;
+                }
+                byte[] root = build(t, t.link(), md).root();
+                List<Store.Stamp> stamps = store.stamps(t.id());
+                if (stamps.isEmpty()) {
+                    lines.add("tree " + t.id() + ": no time stamp");
+                    valid = false;
+                    previousStamp = null;
+                    expectedId = t.id() + 1;
+                    continue;
+                }
+                org.bouncycastle.tsp.TimeStampToken tst = new org.bouncycastle.tsp.TimeStampToken(
+                        org.bouncycastle.asn1.cms.ContentInfo.getInstance(stamps.get(0).stamp()));
+                byte[] imprint = tst.getTimeStampInfo().getMessageImprintDigest();
+                if (!Arrays.equals(root, t.root()) || !Arrays.equals(root, imprint)) {
+                    lines.add("tree " + t.id() + ": its entries no longer hash to the stamped root (an entry was changed, added or removed)");
+                    valid = false;
+                }
+                String who = verifier.authority(tst, tst.getTimeStampInfo().getGenTime(), lines);
+                if (who == null) {
+                    lines.add("tree " + t.id() + ": its time stamp does not verify");
+                    valid = false;
+                }
+                if (first == null) {
+                    first = tst.getTimeStampInfo().getGenTime().toInstant();
+                }
+                lines.add("tree " + t.id() + ": " + t.entries() + " entries, sealed " + tst.getTimeStampInfo().getGenTime().toInstant());
+                previousStamp = stamps.get(0).stamp();
+                expectedId = t.id() + 1;
+            }
+            if (sealed.isEmpty()) {
+                lines.add("no tree is sealed yet");
+            }
+        } catch (SQLException | NoSuchAlgorithmException | IOException | org.bouncycastle.tsp.TSPException | RuntimeException e) {
+            throw new SigningException(Reason.ARCHIVE_UNAVAILABLE, "the chain cannot be checked: " + e.getMessage(), e);
+        }
+        return new ArchiveProof(valid, Optional.ofNullable(valid ? first : null), lines);
     }
 
     static String hex(byte[] b) {

@@ -29,6 +29,20 @@ final class Evidence {
         return new AlgorithmIdentifier(oid);
     }
 
+    static String name(AlgorithmIdentifier alg) {
+        ASN1ObjectIdentifier oid = alg.getAlgorithm();
+        if (oid.equals(NISTObjectIdentifiers.id_sha256)) {
+            return "SHA-256";
+        }
+        if (oid.equals(NISTObjectIdentifiers.id_sha384)) {
+            return "SHA-384";
+        }
+        if (oid.equals(NISTObjectIdentifiers.id_sha512)) {
+            return "SHA-512";
+        }
+        throw new IllegalArgumentException("unsupported digest " + oid);
+    }
+
     /**
      * @param group the data-object group's hashes (document, then signature if any)
      * @param path the sibling at each level up to the root ({@link HashTree#path})

@@ -51,7 +51,15 @@ final class Commands {
 
     private final List<org.sigillum.api.Archive> archives;
 
-    /** archive seal | archive evidence (RECEIPT|FILE) --out X.ers */
+    private static int report(Session s, org.sigillum.api.ArchiveProof proof, String verdict) throws IOException {
+        for (String line : proof.lines()) {
+            s.out("  " + line);
+        }
+        s.out(verdict);
+        return proof.valid() ? 0 : 1;
+    }
+
+    /** archive seal | evidence (RECEIPT|FILE) --out X.ers | verify FILE X.ers [--data SIGNATURE] | verify-chain */
     int archive(Session s, List<String> args) throws IOException {
         if (archives.isEmpty()) {
             s.err("sigillum archive: no archive is installed (deploy org.sigillum.archive)");
@@ -104,11 +112,32 @@ final class Commands {
                 s.out("evidence record for entry " + receipt + " written to " + out + " (" + er.length + " bytes)");
                 return 0;
             }
+            if ((args.size() == 3 || args.size() == 5 && args.get(3).equals("--data")) && args.get(0).equals("verify")) {
+                Path file = s.path(args.get(1));
+                Path ers = s.path(args.get(2));
+                Path sig = args.size() == 5 ? s.path(args.get(4)) : null;
+                for (Path p : sig == null ? List.of(file, ers) : List.of(file, ers, sig)) {
+                    if (!Files.isRegularFile(p)) {
+                        s.err("sigillum archive: " + p + " is not a readable file");
+                        return 2;
+                    }
+                }
+                org.sigillum.api.ArchiveProof proof = archive.verify(Files.readAllBytes(ers), org.sigillum.api.Content.of(file),
+                        sig == null ? null : org.sigillum.api.Content.of(sig));
+                return report(s, proof, proof.valid() ? "VALID: " + file.getFileName() + " existed at " + proof.provenTime().orElseThrow()
+                        : "INVALID: " + ers.getFileName() + " does not prove " + file.getFileName());
+            }
+            if (args.size() == 1 && args.get(0).equals("verify-chain")) {
+                org.sigillum.api.ArchiveProof proof = archive.verifyChain();
+                return report(s, proof, proof.valid() ? "VALID: the chain of seals holds" + proof.provenTime().map(t -> " from " + t).orElse("")
+                        : "INVALID: the chain of seals is broken");
+            }
         } catch (SigningException e) {
             s.err("sigillum archive: " + e.reason().label() + ": " + e.getMessage());
             return 1;
         }
-        s.err("usage: sigillum archive seal | sigillum archive evidence (RECEIPT|FILE) --out X.ers");
+        s.err("usage: sigillum archive seal | archive evidence (RECEIPT|FILE) --out X.ers | archive verify FILE X.ers [--data SIGNATURE]"
+                + " | archive verify-chain");
         return 2;
     }
 
