@@ -58,7 +58,7 @@ class ArchiveTest {
         assertEquals(0, r.exit(), r.toString());
         Sigillum.Result seal = Sigillum.run(home, "archive", "seal");
         assertEquals(0, seal.exit(), seal.toString());
-        assertTrue(seal.out().contains("6 entries"), seal.out());
+        assertTrue(seal.out().contains("6 entries"), seal.out() + "\nsign:\n" + r + "\naudit:\n" + Files.readString(home.resolve("log/audit.log")));
     }
 
     @AfterAll
@@ -103,6 +103,32 @@ class ArchiveTest {
             byte[] otherSig = Files.readAllBytes(out.resolve(other.getFileName() + ".p7s"));
             assertThrows(ERSException.class, () -> er.validatePresent(
                     new ERSDataGroup(new ERSByteData(Files.readAllBytes(doc)), new ERSByteData(otherSig)), now), "swapped signature");
+        }
+    }
+
+    @Test
+    void euDssAcceptsEveryRecordWithItsDocumentAndSignatureAndNothingElse() throws Exception {
+        Path root = home.resolve("pki/demo-root.pem");
+        for (int i = 0; i < docs.size(); i++) {
+            Path doc = docs.get(i);
+            Path sig = out.resolve(doc.getFileName() + ".p7s");
+            Path ers = evidence(doc);
+            Dss.ErVerdict both = Dss.validateEvidenceRecord(ers, root, doc, sig);
+            assertEquals("PASSED", both.indication(), doc + ": " + both);
+            assertTrue(both.dataFoundAndIntact() && both.timeStampValid(), doc + ": " + both);
+            Dss.ErVerdict alone = Dss.validateEvidenceRecord(ers, root, doc);
+            assertEquals("PASSED", alone.indication(), doc + " alone: " + alone);
+            assertTrue(alone.dataFoundAndIntact(), doc + " alone: " + alone);
+
+            Path changed = Files.write(tmp.resolve("dss-changed-" + i + ".txt"), Files.readString(doc).replace("archived", "Archived").getBytes());
+            Dss.ErVerdict bad = Dss.validateEvidenceRecord(ers, root, changed);
+            assertFalse(bad.dataFoundAndIntact(), "changed " + doc + ": " + bad);
+            assertEquals("INDETERMINATE", bad.indication(), "changed " + doc + ": " + bad);
+            // With the genuine signature beside it DSS still passes the record (the signature is
+            // covered): the changed document itself must not count as found.
+            assertFalse(Dss.validateEvidenceRecord(ers, root, changed, sig).dataFoundAndIntact());
+            Path other = docs.get((i + 1) % docs.size());
+            assertFalse(Dss.validateEvidenceRecord(ers, root, other).dataFoundAndIntact(), other + " is not " + doc);
         }
     }
 

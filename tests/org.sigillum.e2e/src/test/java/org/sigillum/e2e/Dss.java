@@ -41,6 +41,41 @@ final class Dss {
         return r.getSignatureIdList().stream().map(id -> verdict(r, id)).toList();
     }
 
+    /**
+     * An RFC 4998 evidence record against the given data: the record's indication, whether the
+     * first file's hash is an archive object DSS found intact, and whether the time stamp holds
+     * (imprint, signature, trusted chain). DSS passes a record while any covered object is found,
+     * so a test must look at the first file's own matcher, not at the indication alone.
+     */
+    record ErVerdict(String indication, String subIndication, boolean dataFoundAndIntact, boolean timeStampValid) {
+    }
+
+    static ErVerdict validateEvidenceRecord(Path ers, Path trustAnchorPem, Path... data) throws Exception {
+        CommonTrustedCertificateSource trusted = new CommonTrustedCertificateSource();
+        trusted.addCertificate(DSSUtils.loadCertificate(Files.readAllBytes(trustAnchorPem)));
+        CommonCertificateVerifier verifier = new CommonCertificateVerifier();
+        verifier.setTrustedCertSources(trusted);
+        SignedDocumentValidator validator = SignedDocumentValidator.fromDocument(new FileDocument(ers.toFile()));
+        validator.setCertificateVerifier(verifier);
+        List<DSSDocument> docs = new java.util.ArrayList<>();
+        for (Path d : data) {
+            docs.add(new FileDocument(d.toFile()));
+        }
+        validator.setDetachedContents(docs);
+        eu.europa.esig.dss.validation.reports.Reports reports = validator.validateDocument(policyWithoutRevocation());
+        SimpleReport sr = reports.getSimpleReport();
+        String id = sr.getFirstEvidenceRecordId();
+        var er = reports.getDiagnosticData().getEvidenceRecords().get(0);
+        byte[] first = java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(data[0]));
+        boolean found = er.getDigestMatchers().stream().anyMatch(m -> java.util.Arrays.equals(first, m.getDigestValue())
+                && m.getType() == eu.europa.esig.dss.enumerations.DigestMatcherType.EVIDENCE_RECORD_ARCHIVE_OBJECT
+                && m.isDataFound() && m.isDataIntact());
+        var ts = er.getFirstTimestamp();
+        boolean tsValid = ts != null && ts.isMessageImprintDataFound() && ts.isMessageImprintDataIntact() && ts.isSignatureIntact()
+                && ts.isSignatureValid() && ts.isTrustedChain();
+        return new ErVerdict(String.valueOf(sr.getIndication(id)), String.valueOf(sr.getSubIndication(id)), found, tsValid);
+    }
+
     private static Verdict verdict(SimpleReport r, String id) {
         return new Verdict(String.valueOf(r.getIndication(id)), String.valueOf(r.getSubIndication(id)),
                 String.valueOf(r.getSignatureFormat(id)),

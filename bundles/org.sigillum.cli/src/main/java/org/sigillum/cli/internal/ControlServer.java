@@ -176,6 +176,11 @@ public class ControlServer {
         } catch (IOException e) {
             expected = 0;
         }
+        // A deployed archive must be up before the first document is signed, or that document
+        // would never enter a tree.
+        if (archives.isEmpty() && Files.exists(home.home().resolve("deploy/org.sigillum.archive.jar"))) {
+            out.add("the archive has not started yet");
+        }
         List<ProfileStatus> profiles = signing.profiles();
         if (profiles.size() < expected) {
             out.add((expected - profiles.size()) + " profile configuration(s) not loaded yet");
