@@ -15,6 +15,9 @@ public interface Archive {
     /** Returns only once the entry is durable. */
     ArchiveReceipt enter(ArchiveEntry entry) throws SigningException;
 
+    /** Enters a batch (a hot-folder batch, an archive-only delivery); returns once all are durable. */
+    List<ArchiveReceipt> enterAll(List<ArchiveEntry> entries) throws SigningException;
+
     /**
      * Closes the open tree (if it holds entries) and seals every closed tree that still waits for
      * its time stamp, oldest first. Returns the trees sealed now.

@@ -97,15 +97,26 @@ public class ArchiveComponent implements Archive {
 
     @Activate
     public ArchiveComponent(BundleContext context, ArchiveConfig config) throws SQLException, IOException {
+        this(base(context).resolve(config.directory()), base(context).resolve("pki"), DigestAlgorithm.parse(config.digest()),
+                List.of(config.tsas()), Duration.ofSeconds(Math.max(1, config.retrySeconds())));
+        scheduleNext(config, Duration.ZERO);
+    }
+
+    private static Path base(BundleContext context) {
         String home = context.getProperty("sigillum.home");
-        Path base = Path.of(home == null ? "." : home);
-        this.directory = base.resolve(config.directory()).toAbsolutePath().normalize();
-        this.verifier = new Verifier(base.resolve("pki"));
-        this.digest = DigestAlgorithm.parse(config.digest());
-        this.tsas = List.of(config.tsas());
-        this.retryFirst = Duration.ofSeconds(Math.max(1, config.retrySeconds()));
-        Files.createDirectories(directory.resolve("trees"));
-        this.store = new Store(directory.resolve("archive"));
+        return Path.of(home == null ? "." : home);
+    }
+
+    /** Without a schedule: seals happen only when asked (tests, benchmarks). */
+    ArchiveComponent(Path directory, Path trustAnchors, DigestAlgorithm digest, List<String> tsas, Duration retry)
+            throws SQLException, IOException {
+        this.directory = directory.toAbsolutePath().normalize();
+        this.verifier = new Verifier(trustAnchors);
+        this.digest = digest;
+        this.tsas = tsas;
+        this.retryFirst = retry;
+        Files.createDirectories(this.directory.resolve("trees"));
+        this.store = new Store(this.directory.resolve("archive"));
         store.openTree(digest.jcaName());
         this.writer = new Thread(this::write, "sigillum-archive-writer");
         writer.setDaemon(true);
@@ -115,7 +126,6 @@ public class ArchiveComponent implements Archive {
             t.setDaemon(true);
             return t;
         });
-        scheduleNext(config, Duration.ZERO);
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
@@ -125,6 +135,17 @@ public class ArchiveComponent implements Archive {
 
     void removeTimeStampSource(TimeStampSource source, Map<String, Object> props) {
         authorities.remove(String.valueOf(props.getOrDefault("name", props.get("service.pid"))), source);
+    }
+
+    void addAuthority(String name, TimeStampSource source) {
+        authorities.put(name, source);
+    }
+
+    /** Bytes on disk: the database and the sealed trees. */
+    long bytesOnDisk() throws IOException {
+        try (var s = Files.walk(directory)) {
+            return s.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+        }
     }
 
     @Deactivate
@@ -162,6 +183,36 @@ public class ArchiveComponent implements Archive {
         } catch (java.util.concurrent.TimeoutException e) {
             throw new SigningException(Reason.ARCHIVE_UNAVAILABLE, "the archive did not record " + entry.documentName() + " within 60 s");
         }
+    }
+
+    @Override
+    public List<ArchiveReceipt> enterAll(List<ArchiveEntry> entries) throws SigningException {
+        List<CompletableFuture<ArchiveReceipt>> futures = new ArrayList<>(entries.size());
+        List<Pending> pending = new ArrayList<>(entries.size());
+        for (ArchiveEntry e : entries) {
+            if (e.digest() != digest) {
+                throw new SigningException(Reason.BAD_REQUEST, "the archive takes " + digest + " hashes, not " + e.digest());
+            }
+            CompletableFuture<ArchiveReceipt> f = new CompletableFuture<>();
+            futures.add(f);
+            pending.add(new Pending(e, f, null));
+        }
+        queue.addAll(pending);
+        List<ArchiveReceipt> out = new ArrayList<>(entries.size());
+        for (int i = 0; i < futures.size(); i++) {
+            try {
+                out.add(futures.get(i).get(120, TimeUnit.SECONDS));
+            } catch (ExecutionException e) {
+                throw new SigningException(Reason.ARCHIVE_UNAVAILABLE, "the archive cannot record " + entries.get(i).documentName() + ": "
+                        + e.getCause().getMessage(), e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SigningException(Reason.ARCHIVE_UNAVAILABLE, "interrupted while the archive recorded a batch", e);
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new SigningException(Reason.ARCHIVE_UNAVAILABLE, "the archive did not record a batch within 120 s");
+            }
+        }
+        return out;
     }
 
     /** The writer: takes what is queued, gives it leaves in the open tree and commits it at once. */
