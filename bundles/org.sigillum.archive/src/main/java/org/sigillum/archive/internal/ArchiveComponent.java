@@ -352,10 +352,12 @@ public class ArchiveComponent implements Archive {
     private ArchiveSeal sealTree(Store.Tree t) throws SQLException, IOException, NoSuchAlgorithmException, SigningException {
         MessageDigest md = MessageDigest.getInstance(t.digest());
         byte[] link = link(t.id(), md);
-        HashTree tree = build(t, link, md);
+        List<Store.Entry> entries = store.entries(t.id());
+        HashTree tree = build(t, entries, link, md);
         byte[] root = tree.root();
         TimeStamp ts = stamp(DigestAlgorithm.parse(t.digest()), root);
         writeTree(t.id(), tree);
+        DocumentIndex.write(directory.resolve("trees").resolve(t.id() + ".index"), entries);
         store.sealed(t.id(), link, root, new Store.Stamp(t.id(), 0, 0, t.digest(), ts.encoded(), ts.genTime(), ts.authority()));
         synchronized (trees) {
             trees.put(t.id(), tree);
@@ -378,7 +380,10 @@ public class ArchiveComponent implements Archive {
     }
 
     private HashTree build(Store.Tree t, byte[] link, MessageDigest md) throws SQLException, NoSuchAlgorithmException {
-        List<Store.Entry> entries = store.entries(t.id());
+        return build(t, store.entries(t.id()), link, md);
+    }
+
+    private HashTree build(Store.Tree t, List<Store.Entry> entries, byte[] link, MessageDigest md) throws NoSuchAlgorithmException {
         int size = md.getDigestLength();
         byte[] leaves = new byte[(entries.size() + 1) * size];
         System.arraycopy(link, 0, leaves, 0, size);
@@ -484,9 +489,19 @@ public class ArchiveComponent implements Archive {
     @Override
     public List<ArchiveReceipt> find(byte[] documentHash) throws SigningException {
         try {
-            return store.entriesByDocument(documentHash).stream()
-                    .map(e -> new ArchiveReceipt(Long.toString(e.id()), Long.toString(e.tree()), e.leaf())).toList();
-        } catch (SQLException e) {
+            List<ArchiveReceipt> out = new ArrayList<>();
+            for (Store.Tree t : store.trees(null)) {
+                List<Store.Entry> candidates = "SEALED".equals(t.state())
+                        ? store.entries(t.id(), DocumentIndex.leaves(directory.resolve("trees").resolve(t.id() + ".index"), documentHash))
+                        : store.entriesByDocument(t.id(), documentHash); // today's tree: a scan of one day
+                for (Store.Entry e : candidates) {
+                    if (Arrays.equals(e.documentHash(), documentHash)) {
+                        out.add(new ArchiveReceipt(Long.toString(e.id()), Long.toString(e.tree()), e.leaf()));
+                    }
+                }
+            }
+            return out;
+        } catch (SQLException | IOException e) {
             throw new SigningException(Reason.ARCHIVE_UNAVAILABLE, "the archive cannot be searched: " + e.getMessage(), e);
         }
     }

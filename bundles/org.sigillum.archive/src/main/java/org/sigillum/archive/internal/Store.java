@@ -45,7 +45,6 @@ final class Store implements AutoCloseable {
               signature_hash BYTEA,
               CONSTRAINT archive_entry_leaf UNIQUE (tree_id, leaf)
             );
-            CREATE INDEX IF NOT EXISTS archive_entry_document ON archive_entry (document_hash);
             CREATE TABLE IF NOT EXISTS archive_stamp (
               tree_id BIGINT NOT NULL,
               chain INTEGER NOT NULL,
@@ -204,14 +203,34 @@ final class Store implements AutoCloseable {
         }
     }
 
-    synchronized List<Entry> entriesByDocument(byte[] documentHash) throws SQLException {
+    /** Entries of one tree with this document hash (a scan of that tree: for the trees not sealed yet). */
+    synchronized List<Entry> entriesByDocument(long tree, byte[] documentHash) throws SQLException {
         List<Entry> out = new ArrayList<>();
         try (PreparedStatement ps = db.prepareStatement(
-                "SELECT id, tree_id, leaf, document_hash, signature_hash FROM archive_entry WHERE document_hash = ? ORDER BY id")) {
-            ps.setBytes(1, documentHash);
+                "SELECT id, tree_id, leaf, document_hash, signature_hash FROM archive_entry WHERE tree_id = ? AND document_hash = ? ORDER BY id")) {
+            ps.setLong(1, tree);
+            ps.setBytes(2, documentHash);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     out.add(new Entry(rs.getLong(1), rs.getLong(2), rs.getInt(3), rs.getBytes(4), rs.getBytes(5)));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Entries of one tree at these leaves (through the unique index on tree and leaf). */
+    synchronized List<Entry> entries(long tree, List<Integer> leaves) throws SQLException {
+        List<Entry> out = new ArrayList<>();
+        try (PreparedStatement ps = db.prepareStatement(
+                "SELECT id, tree_id, leaf, document_hash, signature_hash FROM archive_entry WHERE tree_id = ? AND leaf = ?")) {
+            for (int leaf : leaves) {
+                ps.setLong(1, tree);
+                ps.setInt(2, leaf);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new Entry(rs.getLong(1), rs.getLong(2), rs.getInt(3), rs.getBytes(4), rs.getBytes(5)));
+                    }
                 }
             }
         }

@@ -29,7 +29,7 @@ import org.sigillum.api.DigestAlgorithm;
  */
 class ArchiveBenchmark {
 
-    static final int DOCUMENTS = 1_000_000;
+    static final int DOCUMENTS = Integer.getInteger("archive.benchmark.documents", 1_000_000);
 
     @TempDir
     Path dir;
