@@ -24,6 +24,12 @@ public interface Archive {
      */
     List<ArchiveSeal> seal() throws SigningException;
 
+    /**
+     * Adds a new time stamp to every sealed tree's chain over the stamps before it (RFC 4998 §5.2),
+     * one authority call per tree. Returns the trees renewed.
+     */
+    List<ArchiveSeal> renewTimeStamps() throws SigningException;
+
     /** The DER {@code EvidenceRecord} (RFC 4998) for the entry with this receipt id. */
     byte[] evidence(String receiptId) throws SigningException;
 

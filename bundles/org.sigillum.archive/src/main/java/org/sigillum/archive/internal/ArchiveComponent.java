@@ -416,6 +416,30 @@ public class ArchiveComponent implements Archive {
         throw last != null ? last : new SigningException(Reason.TSA_UNAVAILABLE, "no time-stamp authority is configured for the archive");
     }
 
+    /**
+     * RFC 4998 §5.2: one new time stamp per sealed tree over the stamps its first chain has so far,
+     * before an authority's certificate expires or its algorithms weaken. Evidence records
+     * exported afterwards carry the whole chain; older records stay valid as they are.
+     */
+    @Override
+    public List<ArchiveSeal> renewTimeStamps() throws SigningException {
+        synchronized (sealing) {
+            List<ArchiveSeal> renewed = new ArrayList<>();
+            try {
+                for (Store.Tree t : store.trees("SEALED")) {
+                    List<Store.Stamp> chain = store.stamps(t.id()).stream().filter(s -> s.chain() == 0).toList();
+                    byte[] imprint = Evidence.renewalImprint(t.digest(), chain.stream().map(Store.Stamp::stamp).toList());
+                    TimeStamp ts = stamp(DigestAlgorithm.parse(t.digest()), imprint);
+                    store.addStamp(new Store.Stamp(t.id(), 0, chain.size(), t.digest(), ts.encoded(), ts.genTime(), ts.authority()));
+                    renewed.add(new ArchiveSeal(Long.toString(t.id()), t.entries(), imprint, ts.genTime(), ts.authority()));
+                }
+            } catch (SQLException | IOException e) {
+                throw new SigningException(Reason.ARCHIVE_UNAVAILABLE, "renewal failed: " + e.getMessage(), e);
+            }
+            return renewed;
+        }
+    }
+
     // --- trees on disk -----------------------------------------------------------------------
 
     private Path treeFile(long id) {

@@ -43,6 +43,20 @@ final class Evidence {
         throw new IllegalArgumentException("unsupported digest " + oid);
     }
 
+    /** What a time-stamp renewal of a chain stamps: the hash of its stamps' hashes, or the one hash. */
+    static byte[] renewalImprint(String digest, List<byte[]> stamps) throws IOException {
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance(digest);
+            byte[][] hashes = new byte[stamps.size()][];
+            for (int i = 0; i < hashes.length; i++) {
+                hashes[i] = md.digest(ContentInfo.getInstance(stamps.get(i)).getEncoded("DER"));
+            }
+            return hashes.length == 1 ? hashes[0] : HashTree.hashSorted(md, hashes);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IOException(e);
+        }
+    }
+
     /**
      * @param group the data-object group's hashes (document, then signature if any)
      * @param path the sibling at each level up to the root ({@link HashTree#path})
@@ -56,10 +70,20 @@ final class Evidence {
             reduced.add(new PartialHashtree(sibling));
         }
         List<ArchiveTimeStamp> chain = new ArrayList<>();
+        java.security.MessageDigest md;
+        try {
+            md = java.security.MessageDigest.getInstance(digest);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IOException(e);
+        }
+        List<byte[]> previous = new ArrayList<>();
         for (int i = 0; i < stamps.size(); i++) {
             ContentInfo tst = ContentInfo.getInstance(stamps.get(i));
-            // The first stamp carries the reduced hash tree; a renewal stamps the one before (§5.2).
-            chain.add(i == 0 ? new ArchiveTimeStamp(alg, reduced.toArray(PartialHashtree[]::new), tst) : new ArchiveTimeStamp(tst));
+            // The first stamp carries the document's reduced hash tree; a renewal (§5.2) stamps the
+            // stamps before it in the chain: one list of their hashes, as Bouncy Castle checks it.
+            chain.add(i == 0 ? new ArchiveTimeStamp(alg, reduced.toArray(PartialHashtree[]::new), tst)
+                    : new ArchiveTimeStamp(alg, new PartialHashtree[] { new PartialHashtree(previous.toArray(byte[][]::new)) }, tst));
+            previous.add(md.digest(tst.getEncoded("DER")));
         }
         ArchiveTimeStampSequence seq = new ArchiveTimeStampSequence(new ArchiveTimeStampChain(chain.toArray(ArchiveTimeStamp[]::new)));
         return new EvidenceRecord(new AlgorithmIdentifier[] { alg }, null, null, seq).getEncoded("DER");

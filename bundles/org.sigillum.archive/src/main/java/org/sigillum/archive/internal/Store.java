@@ -286,7 +286,7 @@ final class Store implements AutoCloseable {
             if (ps.executeUpdate() != 1) {
                 throw new SQLException("tree " + tree + " is not waiting for its seal");
             }
-            addStamp(stamp);
+            insertStamp(stamp);
             db.commit();
             sync();
         } catch (SQLException e) {
@@ -295,7 +295,19 @@ final class Store implements AutoCloseable {
         }
     }
 
-    private void addStamp(Stamp s) throws SQLException {
+    /** Adds a renewal stamp in its own transaction. */
+    synchronized void addStamp(Stamp s) throws SQLException {
+        try {
+            insertStamp(s);
+            db.commit();
+            sync();
+        } catch (SQLException e) {
+            db.rollback();
+            throw e;
+        }
+    }
+
+    private void insertStamp(Stamp s) throws SQLException {
         try (PreparedStatement ps = db.prepareStatement(
                 "INSERT INTO archive_stamp (tree_id, chain, seq, digest, stamp, gen_time, authority) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
             ps.setLong(1, s.tree());

@@ -85,7 +85,18 @@ final class Verifier {
                             continue;
                         }
                     } else {
-                        expected = md.digest(previous);
+                        // A renewal: its list holds the hash of the stamp before it (§5.2).
+                        PartialHashtree[] reduced = ats.getReducedHashTree();
+                        byte[] prev = md.digest(previous);
+                        if (reduced == null || reduced.length == 0) {
+                            expected = prev;
+                        } else if (!contains(reduced[0].getValues(), prev)) {
+                            lines.add("archive time stamp " + (i + 1) + " does not cover the stamp before it");
+                            valid = false;
+                            continue;
+                        } else {
+                            expected = root(md, reduced);
+                        }
                     }
                     TimeStampToken tst = new TimeStampToken(ats.getTimeStamp());
                     byte[] imprint = tst.getTimeStampInfo().getMessageImprintDigest();
@@ -128,6 +139,12 @@ final class Verifier {
             lines.add("the signature's hash is not in the record's data-object group: another or a changed signature");
             return null;
         }
+        return root(md, reduced);
+    }
+
+    /** The root a reduced hash tree leads to (each list collapsed, then paired upwards). */
+    private static byte[] root(MessageDigest md, PartialHashtree[] reduced) {
+        byte[][] first = reduced[0].getValues();
         byte[] h = first.length == 1 ? first[0] : HashTree.hashSorted(md, first);
         for (int l = 1; l < reduced.length; l++) {
             byte[][] values = reduced[l].getValues();

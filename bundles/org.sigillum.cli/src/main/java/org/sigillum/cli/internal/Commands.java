@@ -127,6 +127,12 @@ final class Commands {
                 return report(s, proof, proof.valid() ? "VALID: " + file.getFileName() + " existed at " + proof.provenTime().orElseThrow()
                         : "INVALID: " + ers.getFileName() + " does not prove " + file.getFileName());
             }
+            if (args.size() == 2 && args.get(0).equals("renew") && args.get(1).equals("--timestamps")) {
+                for (org.sigillum.api.ArchiveSeal seal : archive.renewTimeStamps()) {
+                    s.out("tree " + seal.tree() + " renewed: time stamp " + seal.time() + " from " + seal.authority());
+                }
+                return 0;
+            }
             if (args.size() == 1 && args.get(0).equals("verify-chain")) {
                 org.sigillum.api.ArchiveProof proof = archive.verifyChain();
                 return report(s, proof, proof.valid() ? "VALID: the chain of seals holds" + proof.provenTime().map(t -> " from " + t).orElse("")
@@ -137,7 +143,7 @@ final class Commands {
             return 1;
         }
         s.err("usage: sigillum archive seal | archive evidence (RECEIPT|FILE) --out X.ers | archive verify FILE X.ers [--data SIGNATURE]"
-                + " | archive verify-chain");
+                + " | archive verify-chain | archive renew --timestamps");
         return 2;
     }
 
