@@ -215,6 +215,9 @@ public class ArchiveComponent implements Archive {
         return out;
     }
 
+    /** The writer's next entry id and leaf in the open tree: {tree, id, leaf}; only the writer uses it. */
+    private long[] cursor;
+
     /** The writer: takes what is queued, gives it leaves in the open tree and commits it at once. */
     private void write() {
         List<Pending> batch = new ArrayList<>();
@@ -224,9 +227,14 @@ public class ArchiveComponent implements Archive {
                 batch.add(queue.take());
                 queue.drainTo(batch, GROUP_COMMIT - 1);
                 Store.Tree open = store.openTree(digest.jcaName());
-                long[] next = store.next(open.id());
-                long id = next[0];
-                int leaf = (int) next[1];
+                if (cursor == null || cursor[0] != open.id()) {
+                    // Read once per open tree: asking the database for MAX(leaf) at every group
+                    // commit scanned the tree's rows and made entry slower as the day went on.
+                    long[] next = store.next(open.id());
+                    cursor = new long[] { open.id(), next[0], next[1] };
+                }
+                long id = cursor[1];
+                int leaf = (int) cursor[2];
                 List<Store.Entry> rows = new ArrayList<>();
                 List<CompletableFuture<ArchiveReceipt>> receipts = new ArrayList<>();
                 List<ArchiveReceipt> made = new ArrayList<>();
@@ -246,11 +254,14 @@ public class ArchiveComponent implements Archive {
                 try {
                     if (!rows.isEmpty()) {
                         store.insert(rows);
+                        cursor[1] = id;
+                        cursor[2] = leaf;
                     }
                     for (int i = 0; i < receipts.size(); i++) {
                         receipts.get(i).complete(made.get(i));
                     }
                 } catch (SQLException e) {
+                    cursor = null; // the database says what was committed, not our count
                     receipts.forEach(f -> f.completeExceptionally(e));
                 }
                 if (closeRequest != null) {
@@ -273,6 +284,7 @@ public class ArchiveComponent implements Archive {
             } catch (InterruptedException e) {
                 return;
             } catch (SQLException | RuntimeException e) {
+                cursor = null;
                 LOG.log(System.Logger.Level.ERROR, "archive writer: " + e.getMessage(), e);
                 batch.forEach(p -> {
                     if (p.done() != null) {

@@ -240,9 +240,26 @@ final class Store implements AutoCloseable {
     /** The leaves' groups of a tree in leaf order (leaf 0, the link to the previous seal, is not an entry). */
     synchronized List<Entry> entries(long tree) throws SQLException {
         List<Entry> out = new ArrayList<>();
-        try (PreparedStatement ps = db.prepareStatement(
-                "SELECT id, tree_id, leaf, document_hash, signature_hash FROM archive_entry WHERE tree_id = ? ORDER BY leaf")) {
+        // A tree's entries are one range of ids (one writer fills one open tree at a time): read them
+        // along the primary key, not row by row through the (tree, leaf) index.
+        long first;
+        long last;
+        try (PreparedStatement ps = db.prepareStatement("SELECT MIN(id), MAX(id) FROM archive_entry WHERE tree_id = ? AND leaf IN (1, "
+                + "(SELECT entries FROM archive_tree WHERE id = ?))")) {
             ps.setLong(1, tree);
+            ps.setLong(2, tree);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next() || rs.getObject(1) == null) {
+                    return out;
+                }
+                first = rs.getLong(1);
+                last = rs.getLong(2);
+            }
+        }
+        try (PreparedStatement ps = db.prepareStatement(
+                "SELECT id, tree_id, leaf, document_hash, signature_hash FROM archive_entry WHERE id BETWEEN ? AND ? ORDER BY id")) {
+            ps.setLong(1, first);
+            ps.setLong(2, last);
             ps.setFetchSize(10_000);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
