@@ -364,12 +364,19 @@ public class ArchiveComponent implements Archive {
     private ArchiveSeal sealTree(Store.Tree t) throws SQLException, IOException, NoSuchAlgorithmException, SigningException {
         MessageDigest md = MessageDigest.getInstance(t.digest());
         byte[] link = link(t.id(), md);
+        long t0 = System.nanoTime();
         List<Store.Entry> entries = store.entries(t.id());
+        long t1 = System.nanoTime();
         HashTree tree = build(t, entries, link, md);
         byte[] root = tree.root();
+        long t2 = System.nanoTime();
         TimeStamp ts = stamp(DigestAlgorithm.parse(t.digest()), root);
+        long t3 = System.nanoTime();
         writeTree(t.id(), tree);
         DocumentIndex.write(directory.resolve("trees").resolve(t.id() + ".index"), entries);
+        long t4 = System.nanoTime();
+        LOG.log(System.Logger.Level.INFO, String.format("archive tree %d: read %d ms, build %d ms, time stamp %d ms, files %d ms",
+                t.id(), (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000, (t4 - t3) / 1_000_000));
         store.sealed(t.id(), link, root, new Store.Stamp(t.id(), 0, 0, t.digest(), ts.encoded(), ts.genTime(), ts.authority()));
         synchronized (trees) {
             trees.put(t.id(), tree);
