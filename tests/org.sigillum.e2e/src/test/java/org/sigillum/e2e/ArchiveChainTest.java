@@ -46,7 +46,18 @@ class ArchiveChainTest {
         Path backup = tmp.resolve("backup");
         copy(db, backup);
 
-        sql(db, "UPDATE archive_entry SET signature_hash = document_hash WHERE id = 2");
+        // One byte of one document's hash in tree 1, as someone with access to the database would change it.
+        try (Connection c = DriverManager.getConnection(url(db));
+                java.sql.PreparedStatement read = c.prepareStatement("SELECT hashes FROM archive_block WHERE tree_id = 1 AND first_leaf <= 2 ORDER BY first_leaf DESC LIMIT 1");
+                java.sql.ResultSet rs = read.executeQuery()) {
+            assertTrue(rs.next());
+            byte[] hashes = rs.getBytes(1);
+            hashes[40] ^= 1;
+            try (java.sql.PreparedStatement write = c.prepareStatement("UPDATE archive_block SET hashes = ? WHERE tree_id = 1 AND first_leaf = (SELECT MAX(first_leaf) FROM archive_block WHERE tree_id = 1 AND first_leaf <= 2)")) {
+                write.setBytes(1, hashes);
+                assertEquals(1, write.executeUpdate());
+            }
+        }
         try (Server server = new Server(home, log).start(true)) {
             Sigillum.Result chain = Sigillum.run(home, "archive", "verify-chain");
             assertEquals(1, chain.exit(), chain.toString());
@@ -54,7 +65,7 @@ class ArchiveChainTest {
         }
 
         copy(backup, db);
-        sql(db, "DELETE FROM archive_entry WHERE tree_id = 2", "DELETE FROM archive_stamp WHERE tree_id = 2",
+        sql(db, "DELETE FROM archive_block WHERE tree_id = 2", "DELETE FROM archive_stamp WHERE tree_id = 2",
                 "DELETE FROM archive_tree WHERE id = 2");
         try (Server server = new Server(home, log).start(true)) {
             Sigillum.Result chain = Sigillum.run(home, "archive", "verify-chain");
@@ -64,12 +75,15 @@ class ArchiveChainTest {
     }
 
     private static void sql(Path dir, String... statements) throws Exception {
-        try (Connection c = DriverManager.getConnection("jdbc:h2:file:" + dir.resolve("archive").toAbsolutePath()
-                + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE"); Statement st = c.createStatement()) {
+        try (Connection c = DriverManager.getConnection(url(dir)); Statement st = c.createStatement()) {
             for (String s : statements) {
                 assertTrue(st.executeUpdate(s) > 0, s);
             }
         }
+    }
+
+    private static String url(Path dir) {
+        return "jdbc:h2:file:" + dir.resolve("archive").toAbsolutePath() + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE";
     }
 
     private static void copy(Path from, Path to) throws Exception {

@@ -379,7 +379,7 @@ public class ArchiveComponent implements Archive {
                 t.id(), (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000, (t4 - t3) / 1_000_000));
         store.sealed(t.id(), link, root, new Store.Stamp(t.id(), 0, 0, t.digest(), ts.encoded(), ts.genTime(), ts.authority()));
         synchronized (trees) {
-            trees.put(t.id(), tree);
+            trees.put(t.id(), upper(tree));
         }
         LOG.log(System.Logger.Level.INFO, "archive tree " + t.id() + " sealed: " + (tree.leaves() - 1) + " entries, time stamp of "
                 + ts.genTime() + " from " + ts.authority());
@@ -465,21 +465,37 @@ public class ArchiveComponent implements Archive {
         return directory.resolve("trees").resolve(id + ".tree");
     }
 
-    /** Every level of a sealed tree, so that evidence for any leaf is a few reads, not a rebuild. */
+    /** The tree above its leaves: level 1 upwards (the leaves are the database's entries). */
+    private static HashTree upper(HashTree tree) {
+        byte[][] levels = tree.levels();
+        return HashTree.of(tree.digest(), levels[levels.length - 1].length, Arrays.copyOfRange(levels, 1, levels.length));
+    }
+
+    /**
+     * Every level of a sealed tree above the leaves, so that evidence for any entry is a few reads,
+     * not a rebuild; the leaves themselves are recomputed from the entries when needed.
+     */
     private void writeTree(long id, HashTree tree) throws IOException {
         Path tmp = treeFile(id).resolveSibling(id + ".tree.tmp");
-        try (OutputStream o = Files.newOutputStream(tmp); DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(o, 1 << 16))) {
-            out.writeUTF(tree.digest());
-            out.writeInt(tree.levels().length);
-            for (byte[] level : tree.levels()) {
-                out.writeInt(level.length);
-                out.write(level);
+        byte[][] levels = tree.levels();
+        byte[] name = tree.digest().getBytes(StandardCharsets.US_ASCII);
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+            java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(8 + name.length);
+            header.putInt(name.length).put(name).putInt(levels.length - 1).flip();
+            writeFully(ch, header);
+            for (int l = 1; l < levels.length; l++) {
+                writeFully(ch, java.nio.ByteBuffer.allocate(4).putInt(levels[l].length).flip());
+                writeFully(ch, java.nio.ByteBuffer.wrap(levels[l]));
             }
-        }
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
             ch.force(true);
         }
         Files.move(tmp, treeFile(id), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static void writeFully(FileChannel ch, java.nio.ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            ch.write(b);
+        }
     }
 
     private HashTree readTree(long id) throws IOException, NoSuchAlgorithmException {
@@ -490,7 +506,9 @@ public class ArchiveComponent implements Archive {
             }
         }
         try (InputStream i = Files.newInputStream(treeFile(id)); DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(i, 1 << 16))) {
-            String d = in.readUTF();
+            byte[] name = new byte[in.readInt()];
+            in.readFully(name);
+            String d = new String(name, StandardCharsets.US_ASCII);
             byte[][] levels = new byte[in.readInt()][];
             for (int l = 0; l < levels.length; l++) {
                 levels[l] = new byte[in.readInt()];
@@ -521,7 +539,20 @@ public class ArchiveComponent implements Archive {
             HashTree tree = readTree(t.id());
             byte[][] group = e.signatureHash() == null ? new byte[][] { e.documentHash() } : new byte[][] { e.documentHash(), e.signatureHash() };
             List<byte[]> stamps = store.stamps(t.id()).stream().filter(s -> s.chain() == 0).map(Store.Stamp::stamp).toList();
-            return Evidence.record(t.digest(), group, tree.path(e.leaf()), stamps);
+            // Level 0: the neighbouring leaf, from its entry (or the link); above it, the stored levels.
+            List<byte[]> path = new ArrayList<>();
+            int sibling = e.leaf() ^ 1;
+            if (sibling <= t.entries()) {
+                MessageDigest md = MessageDigest.getInstance(t.digest());
+                if (sibling == 0) {
+                    path.add(t.link());
+                } else {
+                    Store.Entry n = store.entries(t.id(), List.of(sibling)).get(0);
+                    path.add(n.signatureHash() == null ? HashTree.leaf(md, n.documentHash()) : HashTree.leaf(md, n.documentHash(), n.signatureHash()));
+                }
+            }
+            path.addAll(tree.path(e.leaf() / 2));
+            return Evidence.record(t.digest(), group, path, stamps);
         } catch (NumberFormatException e) {
             throw new SigningException(Reason.BAD_REQUEST, "'" + receiptId + "' is not an archive receipt id");
         } catch (SQLException | IOException | NoSuchAlgorithmException e) {

@@ -1,9 +1,6 @@
 package org.sigillum.archive.internal;
 
-import java.io.BufferedOutputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -15,7 +12,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Which leaves of a sealed tree hold a document, by the first 8 bytes of its hash, sorted: written
+ * Which leaves of a sealed tree hold a document, by the first 40 bits of its hash, sorted: written
  * once at the seal, searched by bisection. A database index over random hashes rewrote index pages
  * at every durable commit and cost ten times the entries' own size (docs/BENCHMARKS.md); this file
  * costs 12 bytes per document, and a candidate is confirmed against the stored entry.
@@ -26,23 +23,36 @@ final class DocumentIndex {
     private DocumentIndex() {
     }
 
+    /** The key: the hash's first 40 bits, leaving 24 bits to carry a leaf through a primitive sort. */
+    private static long key(byte[] hash) {
+        return ByteBuffer.wrap(hash, 0, 8).getLong() & ~0xFFFFFFL;
+    }
+
     static void write(Path file, List<Store.Entry> entries) throws IOException {
         int n = entries.size();
-        long[] keys = new long[n];
-        Integer[] order = new Integer[n];
+        if (n >= 1 << 24) {
+            throw new IOException("a tree of " + n + " entries is too large for the document index; seal more often");
+        }
+        long[] packed = new long[n];
         for (int i = 0; i < n; i++) {
-            keys[i] = ByteBuffer.wrap(entries.get(i).documentHash(), 0, 8).getLong();
-            order[i] = i;
+            packed[i] = key(entries.get(i).documentHash()) | entries.get(i).leaf();
         }
-        Arrays.sort(order, (a, b) -> Long.compareUnsigned(keys[a], keys[b]));
+        // Unsigned order by flipping the sign bit, sorted as signed longs.
+        for (int i = 0; i < n; i++) {
+            packed[i] ^= Long.MIN_VALUE;
+        }
+        Arrays.sort(packed);
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (OutputStream o = Files.newOutputStream(tmp); DataOutputStream out = new DataOutputStream(new BufferedOutputStream(o, 1 << 16))) {
-            for (Integer i : order) {
-                out.writeLong(keys[i]);
-                out.writeInt(entries.get(i).leaf());
-            }
+        ByteBuffer buf = ByteBuffer.allocate(n * RECORD);
+        for (long p : packed) {
+            long v = p ^ Long.MIN_VALUE;
+            buf.putLong(v & ~0xFFFFFFL).putInt((int) (v & 0xFFFFFF));
         }
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+        buf.flip();
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
             ch.force(true);
         }
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -50,7 +60,7 @@ final class DocumentIndex {
 
     /** The leaves whose document hash starts like {@code hash} (to be confirmed by the caller). */
     static List<Integer> leaves(Path file, byte[] hash) throws IOException {
-        long key = ByteBuffer.wrap(hash, 0, 8).getLong();
+        long key = key(hash);
         List<Integer> out = new ArrayList<>();
         if (!Files.exists(file)) {
             return out;
