@@ -97,6 +97,7 @@ class Pkcs11Test {
             token("t-" + k, lib, "tokenLabel = algs", "keyLabel = " + k);
             profile("p-" + k, "t-" + k);
         }
+        profile("p-mixed", "t-expired,t-p256");
         token("t-count", lib, "tokenLabel = count", "maxSignatures = 3");
         profile("p-count", "t-count");
         token("t-clock", lib, "tokenLabel = clock", "maxDuration = 6s", "checkSeconds = 1");
@@ -263,6 +264,19 @@ class Pkcs11Test {
         assertTrue(s.result().err().contains("certificate invalid"), s.result().err());
         assertTrue(s.result().err().contains("expired"), s.result().err());
         assertFalse(Files.exists(s.signature()));
+
+        // In a pool, the card with the expired certificate hands each document it gets to the other.
+        assertEquals(0, activate("t-p256", PIN).exit());
+        Path out = tmp.resolve("out-mixed");
+        List<String> args = new ArrayList<>(List.of("sign", "--profile", "p-mixed", "--out", out.toString()));
+        for (int i = 0; i < 4; i++) {
+            args.add(doc("mixed-" + i + ".txt").toString());
+        }
+        Sigillum.Result mixed = run("", args.toArray(String[]::new));
+        assertEquals(0, mixed.exit(), mixed.toString());
+        String audit = Files.readString(home.resolve("log/audit.log"));
+        assertEquals(4, count(audit, "\"profile\": ?\"p-mixed\"[^\\n]*\"token\": ?\"t-p256\"[^\\n]*\"outcome\": ?\"signed\""), audit);
+        assertTrue(server.log().contains("token t-expired failed (certificate invalid"), "the expired card was tried and passed the document on");
     }
 
     @Test

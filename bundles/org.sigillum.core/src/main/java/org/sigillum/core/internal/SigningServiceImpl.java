@@ -279,9 +279,9 @@ public class SigningServiceImpl implements SigningService, VerificationService {
                             profile.level(), profile.packaging(), signingTime, receipt);
                     receipt.ifPresent(r -> entry.put("archive", r.id()));
                 } catch (SigningException e) {
-                    // A PIN belongs to one card: it is never offered to another.
-                    if (tokenId == null || request.pin() != null || !handsOver(e) || !candidates.remove(tokenId)
-                            || !pool.anyAvailable(candidates)) {
+                    // A request with a PIN never gets here with a second candidate: it is refused above
+                    // unless its profile names one card.
+                    if (tokenId == null || !handsOver(e) || !candidates.remove(tokenId) || !pool.anyAvailable(candidates)) {
                         throw e;
                     }
                     LOG.log(System.Logger.Level.WARNING, "token " + tokenId + " failed (" + e.reason().label() + ": " + e.getMessage()

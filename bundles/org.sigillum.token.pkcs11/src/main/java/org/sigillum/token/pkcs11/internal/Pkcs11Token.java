@@ -880,7 +880,7 @@ public class Pkcs11Token implements SigningToken {
     private Connection connection() throws SigningException {
         Connection c = conn;
         if (c == null) {
-            throw new SigningException(problemState == TokenState.FAILED ? Reason.TOKEN_UNAVAILABLE : Reason.TOKEN_UNAVAILABLE,
+            throw new SigningException(Reason.TOKEN_UNAVAILABLE,
                     "token " + id + " is not available: " + problem);
         }
         return c;
