@@ -30,11 +30,19 @@ public interface Archive {
      */
     List<ArchiveSeal> renewTimeStamps() throws SigningException;
 
+    /**
+     * Hash-tree renewal (RFC 4998 §5.3): new entries use {@code digest} from now on, and every
+     * document whose newest chain uses another digest is hashed again with it, together with the
+     * hash of its chains so far, into a new tree that is sealed at once. Needs the documents: the
+     * archive's document store, or the entry is reported as not renewable.
+     */
+    ArchiveRenewal renewDigest(DigestAlgorithm digest) throws SigningException;
+
     /** The DER {@code EvidenceRecord} (RFC 4998) for the entry with this receipt id. */
     byte[] evidence(String receiptId) throws SigningException;
 
-    /** The receipts of entries whose document hash, in the archive's digest, is {@code documentHash}. */
-    List<ArchiveReceipt> find(byte[] documentHash) throws SigningException;
+    /** The receipts of entries of this document, in every digest the archive has used. */
+    List<ArchiveReceipt> find(Content document) throws SigningException;
 
     /**
      * Checks an evidence record against the document (and, when given, the signature file of its

@@ -21,6 +21,15 @@ public interface SigningService {
      */
     List<DocumentResult> signBatch(SigningRequest request, List<Document> documents);
 
+    /**
+     * Enters a document into the long-term archive without signing it (an archive-only channel):
+     * its hash alone is its data-object group. Written to the audit log like a signature.
+     *
+     * @throws SigningException {@link Reason#ARCHIVE_UNAVAILABLE} when no archive is installed or it
+     *         cannot record the entry now
+     */
+    ArchiveReceipt archive(String channel, Document document) throws SigningException;
+
     /** The configured profiles and whether each can sign now. */
     List<ProfileStatus> profiles();
 

@@ -33,6 +33,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import org.bouncycastle.asn1.tsp.ArchiveTimeStampChain;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -47,6 +48,7 @@ import org.sigillum.api.Archive;
 import org.sigillum.api.ArchiveEntry;
 import org.sigillum.api.ArchiveProof;
 import org.sigillum.api.ArchiveReceipt;
+import org.sigillum.api.ArchiveRenewal;
 import org.sigillum.api.ArchiveSeal;
 import org.sigillum.api.Content;
 import org.sigillum.api.DigestAlgorithm;
@@ -73,7 +75,9 @@ public class ArchiveComponent implements Archive {
 
     private final Path directory;
     private final Verifier verifier;
-    private final DigestAlgorithm digest;
+    /** The digest of new entries: the configured one until a hash-tree renewal records a newer one. */
+    private volatile DigestAlgorithm digest;
+    private final DocumentStore documents;
     private final List<String> tsas;
     private final Store store;
     private final Map<String, TimeStampSource> authorities = new ConcurrentHashMap<>();
@@ -91,14 +95,18 @@ public class ArchiveComponent implements Archive {
     };
     private volatile boolean stopping;
 
-    /** An entry waiting for the writer, or (entry == null) a request to close the open tree. */
-    private record Pending(ArchiveEntry entry, CompletableFuture<ArchiveReceipt> done, CompletableFuture<Long> closed) {
+    /**
+     * An entry waiting for the writer (with {@code renews}, the entry it renews, or 0), or
+     * (entry == null) a request to close the open tree.
+     */
+    private record Pending(ArchiveEntry entry, long renews, CompletableFuture<ArchiveReceipt> done, CompletableFuture<Long> closed) {
     }
 
     @Activate
     public ArchiveComponent(BundleContext context, ArchiveConfig config) throws SQLException, IOException {
         this(base(context).resolve(config.directory()), base(context).resolve("pki"), DigestAlgorithm.parse(config.digest()),
-                List.of(config.tsas()), Duration.ofSeconds(Math.max(1, config.retrySeconds())));
+                List.of(config.tsas()), Duration.ofSeconds(Math.max(1, config.retrySeconds())),
+                config.keepDocuments() ? base(context).resolve(config.directory()).resolve(config.documents()) : null);
         scheduleNext(config, Duration.ZERO);
     }
 
@@ -108,16 +116,22 @@ public class ArchiveComponent implements Archive {
     }
 
     /** Without a schedule: seals happen only when asked (tests, benchmarks). */
-    ArchiveComponent(Path directory, Path trustAnchors, DigestAlgorithm digest, List<String> tsas, Duration retry)
+    ArchiveComponent(Path directory, Path trustAnchors, DigestAlgorithm digest, List<String> tsas, Duration retry, Path documents)
             throws SQLException, IOException {
         this.directory = directory.toAbsolutePath().normalize();
         this.verifier = new Verifier(trustAnchors);
-        this.digest = digest;
         this.tsas = tsas;
         this.retryFirst = retry;
+        this.documents = documents == null ? null : new DocumentStore(documents);
         Files.createDirectories(this.directory.resolve("trees"));
         this.store = new Store(this.directory.resolve("archive"));
-        store.openTree(digest.jcaName());
+        String renewedTo = store.setting("digest");
+        this.digest = renewedTo == null ? digest : DigestAlgorithm.parse(renewedTo);
+        if (renewedTo != null && this.digest != digest) {
+            // A renewal is a decision about the evidence already held; the configuration file may be older.
+            LOG.log(System.Logger.Level.INFO, "archive digest is " + renewedTo + " since a hash-tree renewal (configured: " + digest + ")");
+        }
+        store.openTree(this.digest.jcaName());
         this.writer = new Thread(this::write, "sigillum-archive-writer");
         writer.setDaemon(true);
         writer.start();
@@ -167,11 +181,10 @@ public class ArchiveComponent implements Archive {
 
     @Override
     public ArchiveReceipt enter(ArchiveEntry entry) throws SigningException {
-        if (entry.digest() != digest) {
-            throw new SigningException(Reason.BAD_REQUEST, "the archive takes " + digest + " hashes, not " + entry.digest());
-        }
+        checkDigest(entry);
+        keep(entry);
         CompletableFuture<ArchiveReceipt> done = new CompletableFuture<>();
-        queue.add(new Pending(entry, done, null));
+        queue.add(new Pending(entry, 0, done, null));
         try {
             return done.get(60, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
@@ -190,13 +203,17 @@ public class ArchiveComponent implements Archive {
         List<CompletableFuture<ArchiveReceipt>> futures = new ArrayList<>(entries.size());
         List<Pending> pending = new ArrayList<>(entries.size());
         for (ArchiveEntry e : entries) {
-            if (e.digest() != digest) {
-                throw new SigningException(Reason.BAD_REQUEST, "the archive takes " + digest + " hashes, not " + e.digest());
-            }
+            checkDigest(e);
+            keep(e);
             CompletableFuture<ArchiveReceipt> f = new CompletableFuture<>();
             futures.add(f);
-            pending.add(new Pending(e, f, null));
+            pending.add(new Pending(e, 0, f, null));
         }
+        return await(entries, futures, pending);
+    }
+
+    private List<ArchiveReceipt> await(List<ArchiveEntry> entries, List<CompletableFuture<ArchiveReceipt>> futures, List<Pending> pending)
+            throws SigningException {
         queue.addAll(pending);
         List<ArchiveReceipt> out = new ArrayList<>(entries.size());
         for (int i = 0; i < futures.size(); i++) {
@@ -213,6 +230,30 @@ public class ArchiveComponent implements Archive {
             }
         }
         return out;
+    }
+
+    private void checkDigest(ArchiveEntry entry) throws SigningException {
+        if (entry.digest() != digest) {
+            // Only a hash-tree renewal changes the digest while running: the caller hashes again.
+            throw new SigningException(Reason.ARCHIVE_UNAVAILABLE, "the archive takes " + digest + " hashes now, not " + entry.digest());
+        }
+    }
+
+    /** Keeps the document and signature for a later hash-tree renewal, before the entry is committed. */
+    private void keep(ArchiveEntry entry) throws SigningException {
+        if (documents == null) {
+            return;
+        }
+        try {
+            if (entry.document() != null) {
+                documents.put(entry.digest().jcaName(), entry.documentHash(), entry.document());
+            }
+            if (entry.signature() != null) {
+                documents.put(entry.digest().jcaName(), entry.signatureHash(), entry.signature());
+            }
+        } catch (IOException e) {
+            throw new SigningException(Reason.ARCHIVE_UNAVAILABLE, "the archive cannot keep " + entry.documentName() + ": " + e.getMessage(), e);
+        }
     }
 
     /** The writer's next entry id and leaf in the open tree: {tree, id, leaf}; only the writer uses it. */
@@ -239,18 +280,24 @@ public class ArchiveComponent implements Archive {
                 List<CompletableFuture<ArchiveReceipt>> receipts = new ArrayList<>();
                 List<ArchiveReceipt> made = new ArrayList<>();
                 CompletableFuture<Long> closeRequest = null;
+                int handled = 0;
                 for (Pending p : batch) {
+                    handled++;
                     if (p.entry() == null) {
                         closeRequest = p.closed(); // entries after it in this batch go into the next tree
                         break;
                     }
-                    rows.add(new Store.Entry(id, open.id(), leaf, p.entry().documentHash(), p.entry().signatureHash()));
+                    if (!p.entry().digest().jcaName().equals(open.digest())) {
+                        p.done().completeExceptionally(new IOException("the archive's digest changed to " + open.digest()));
+                        continue;
+                    }
+                    rows.add(new Store.Entry(id, open.id(), leaf, p.entry().documentHash(), p.entry().signatureHash(), p.renews() != 0,
+                            p.renews()));
                     receipts.add(p.done());
                     made.add(new ArchiveReceipt(Long.toString(id), Long.toString(open.id()), leaf));
                     id++;
                     leaf++;
                 }
-                int handled = rows.size() + (closeRequest == null ? 0 : 1);
                 try {
                     if (!rows.isEmpty()) {
                         store.insert(rows);
@@ -271,6 +318,9 @@ public class ArchiveComponent implements Archive {
                             store.close(open.id(), entries, digest.jcaName());
                             closeRequest.complete(open.id());
                         } else {
+                            if (!open.digest().equals(digest.jcaName())) {
+                                store.redigest(open.id(), digest.jcaName());
+                            }
                             closeRequest.complete(-1L);
                         }
                     } catch (SQLException e) {
@@ -340,7 +390,7 @@ public class ArchiveComponent implements Archive {
     public List<ArchiveSeal> seal() throws SigningException {
         synchronized (sealing) {
             CompletableFuture<Long> closed = new CompletableFuture<>();
-            queue.add(new Pending(null, null, closed));
+            queue.add(new Pending(null, 0, null, closed));
             try {
                 closed.get(60, TimeUnit.SECONDS);
             } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
@@ -373,7 +423,7 @@ public class ArchiveComponent implements Archive {
         TimeStamp ts = stamp(DigestAlgorithm.parse(t.digest()), root);
         long t3 = System.nanoTime();
         writeTree(t.id(), tree);
-        DocumentIndex.write(directory.resolve("trees").resolve(t.id() + ".index"), entries);
+        DocumentIndex.write(directory.resolve("trees").resolve(t.id() + ".index"), entries.stream().filter(e -> !e.renewal()).toList());
         long t4 = System.nanoTime();
         LOG.log(System.Logger.Level.INFO, String.format("archive tree %d: read %d ms, build %d ms, time stamp %d ms, files %d ms",
                 t.id(), (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000, (t4 - t3) / 1_000_000));
@@ -446,6 +496,9 @@ public class ArchiveComponent implements Archive {
             List<ArchiveSeal> renewed = new ArrayList<>();
             try {
                 for (Store.Tree t : store.trees("SEALED")) {
+                    if (!"SEALED".equals(t.state())) {
+                        continue; // RENEWED: its entries' newest chain is in a later tree, which is renewed instead
+                    }
                     List<Store.Stamp> chain = store.stamps(t.id()).stream().filter(s -> s.chain() == 0).toList();
                     byte[] imprint = Evidence.renewalImprint(t.digest(), chain.stream().map(Store.Stamp::stamp).toList());
                     TimeStamp ts = stamp(DigestAlgorithm.parse(t.digest()), imprint);
@@ -531,28 +584,18 @@ public class ArchiveComponent implements Archive {
             if (e == null) {
                 throw new SigningException(Reason.BAD_REQUEST, "no archive entry " + receiptId);
             }
+            if (e.renewal()) {
+                throw new SigningException(Reason.BAD_REQUEST, "entry " + receiptId + " is the hash-tree renewal of entry "
+                        + store.original(e.id()) + "; ask for that entry's evidence, which carries this chain too");
+            }
             Store.Tree t = store.tree(e.tree());
-            if (!"SEALED".equals(t.state())) {
+            if (!t.state().equals("SEALED") && !t.state().equals("RENEWED")) {
                 throw new SigningException(Reason.ARCHIVE_UNAVAILABLE, "entry " + receiptId + " is in tree " + t.id()
                         + ", which is not sealed yet (" + t.state().toLowerCase() + "); seal it with ./sigillum archive seal");
             }
-            HashTree tree = readTree(t.id());
-            byte[][] group = e.signatureHash() == null ? new byte[][] { e.documentHash() } : new byte[][] { e.documentHash(), e.signatureHash() };
-            List<byte[]> stamps = store.stamps(t.id()).stream().filter(s -> s.chain() == 0).map(Store.Stamp::stamp).toList();
-            // Level 0: the neighbouring leaf, from its entry (or the link); above it, the stored levels.
-            List<byte[]> path = new ArrayList<>();
-            int sibling = e.leaf() ^ 1;
-            if (sibling <= t.entries()) {
-                MessageDigest md = MessageDigest.getInstance(t.digest());
-                if (sibling == 0) {
-                    path.add(t.link());
-                } else {
-                    Store.Entry n = store.entries(t.id(), List.of(sibling)).get(0);
-                    path.add(n.signatureHash() == null ? HashTree.leaf(md, n.documentHash()) : HashTree.leaf(md, n.documentHash(), n.signatureHash()));
-                }
-            }
-            path.addAll(tree.path(e.leaf() / 2));
-            return Evidence.record(t.digest(), group, path, stamps);
+            List<String> digests = new ArrayList<>();
+            List<ArchiveTimeStampChain> chains = chains(e, digests);
+            return Evidence.record(digests, chains);
         } catch (NumberFormatException e) {
             throw new SigningException(Reason.BAD_REQUEST, "'" + receiptId + "' is not an archive receipt id");
         } catch (SQLException | IOException | NoSuchAlgorithmException e) {
@@ -560,24 +603,189 @@ public class ArchiveComponent implements Archive {
         }
     }
 
+    /**
+     * The archive-time-stamp chains of an original entry, oldest first: its own tree's, then one for
+     * each hash-tree renewal whose tree is sealed (a renewal still waiting for its seal is left out,
+     * so the record is valid as it stands).
+     */
+    private List<ArchiveTimeStampChain> chains(Store.Entry original, List<String> digests) throws SQLException, IOException, NoSuchAlgorithmException {
+        List<ArchiveTimeStampChain> chains = new ArrayList<>();
+        chains.add(chain(original, digests));
+        for (long id : store.renewals(original.id())) {
+            Store.Entry r = store.entry(id);
+            Store.Tree t = store.tree(r.tree());
+            if (!t.state().equals("SEALED") && !t.state().equals("RENEWED")) {
+                break;
+            }
+            chains.add(chain(r, digests));
+        }
+        return chains;
+    }
+
+    /** The chain of one entry's tree: its reduced hash tree and the tree's time stamps. */
+    private ArchiveTimeStampChain chain(Store.Entry e, List<String> digests) throws SQLException, IOException, NoSuchAlgorithmException {
+        Store.Tree t = store.tree(e.tree());
+        HashTree tree = readTree(t.id());
+        byte[][] group = e.signatureHash() == null ? new byte[][] { e.documentHash() } : new byte[][] { e.documentHash(), e.signatureHash() };
+        List<byte[]> stamps = store.stamps(t.id()).stream().filter(s -> s.chain() == 0).map(Store.Stamp::stamp).toList();
+        // Level 0: the neighbouring leaf, from its entry (or the link); above it, the stored levels.
+        List<byte[]> path = new ArrayList<>();
+        int sibling = e.leaf() ^ 1;
+        if (sibling <= t.entries()) {
+            MessageDigest md = MessageDigest.getInstance(t.digest());
+            if (sibling == 0) {
+                path.add(t.link());
+            } else {
+                Store.Entry n = store.entries(t.id(), List.of(sibling)).get(0);
+                path.add(n.signatureHash() == null ? HashTree.leaf(md, n.documentHash()) : HashTree.leaf(md, n.documentHash(), n.signatureHash()));
+            }
+        }
+        path.addAll(tree.path(e.leaf() / 2));
+        digests.add(t.digest());
+        return Evidence.chain(t.digest(), group, path, stamps);
+    }
+
     @Override
-    public List<ArchiveReceipt> find(byte[] documentHash) throws SigningException {
+    public List<ArchiveReceipt> find(Content document) throws SigningException {
         try {
             List<ArchiveReceipt> out = new ArrayList<>();
+            Map<String, byte[]> hashes = new java.util.HashMap<>();
             for (Store.Tree t : store.trees(null)) {
-                List<Store.Entry> candidates = "SEALED".equals(t.state())
+                byte[] documentHash = hashes.get(t.digest());
+                if (documentHash == null) {
+                    documentHash = hash(t.digest(), document);
+                    hashes.put(t.digest(), documentHash);
+                }
+                List<Store.Entry> candidates = t.state().equals("SEALED") || t.state().equals("RENEWED")
                         ? store.entries(t.id(), DocumentIndex.leaves(directory.resolve("trees").resolve(t.id() + ".index"), documentHash))
                         : store.entriesByDocument(t.id(), documentHash); // today's tree: a scan of one day
                 for (Store.Entry e : candidates) {
-                    if (Arrays.equals(e.documentHash(), documentHash)) {
+                    if (!e.renewal() && Arrays.equals(e.documentHash(), documentHash)) {
                         out.add(new ArchiveReceipt(Long.toString(e.id()), Long.toString(e.tree()), e.leaf()));
                     }
                 }
             }
             return out;
-        } catch (SQLException | IOException e) {
+        } catch (SQLException | IOException | NoSuchAlgorithmException e) {
             throw new SigningException(Reason.ARCHIVE_UNAVAILABLE, "the archive cannot be searched: " + e.getMessage(), e);
         }
+    }
+
+    private static byte[] hash(String digest, Content content) throws IOException, NoSuchAlgorithmException {
+        MessageDigest md = MessageDigest.getInstance(digest);
+        try (InputStream in = content.openStream()) {
+            byte[] buf = new byte[65536];
+            for (int n; (n = in.read(buf)) > 0;) {
+                md.update(buf, 0, n);
+            }
+        }
+        return md.digest();
+    }
+
+    // --- hash-tree renewal -------------------------------------------------------------------
+
+    @Override
+    public ArchiveRenewal renewDigest(DigestAlgorithm to) throws SigningException {
+        synchronized (sealing) {
+            String name = to.jcaName();
+            List<ArchiveSeal> seals = new ArrayList<>();
+            List<String> notRenewed = new ArrayList<>();
+            long renewed = 0;
+            try {
+                // From here on new entries use the new digest; the open tree is closed and sealed
+                // with the old one first, so that its entries are renewed like every other.
+                store.setting("digest", name);
+                digest = to;
+                seals.addAll(seal());
+                if (!store.trees("CLOSED").isEmpty()) {
+                    throw new SigningException(Reason.TSA_UNAVAILABLE, "a closed tree is still waiting for its time stamp; renew when it is sealed");
+                }
+                MessageDigest md = MessageDigest.getInstance(name);
+                for (Store.Tree t : store.trees("SEALED")) {
+                    if (t.digest().equals(name)) {
+                        continue;
+                    }
+                    List<Store.Entry> entries = store.entries(t.id());
+                    if (entries.isEmpty()) {
+                        store.renewed(t.id());
+                        continue;
+                    }
+                    Map<Long, Long> newest = store.newestRenewals(entries.get(0).id(), entries.get(entries.size() - 1).id());
+                    List<Pending> batch = new ArrayList<>();
+                    for (Store.Entry e : entries) {
+                        if (e.renewal()) {
+                            continue; // renewed through its original entry, which names every chain
+                        }
+                        Long last = newest.get(e.id());
+                        if (last != null && store.tree(store.entry(last).tree()).digest().equals(name)) {
+                            continue; // an earlier, interrupted run renewed it already
+                        }
+                        ArchiveEntry fresh = renewal(e, t, md, notRenewed);
+                        if (fresh == null) {
+                            continue;
+                        }
+                        batch.add(new Pending(fresh, e.id(), new CompletableFuture<>(), null));
+                        if (batch.size() == GROUP_COMMIT) {
+                            renewed += enqueue(batch);
+                        }
+                    }
+                    renewed += enqueue(batch);
+                    store.renewed(t.id());
+                }
+                seals.addAll(seal());
+            } catch (SQLException | IOException | NoSuchAlgorithmException e) {
+                throw new SigningException(Reason.ARCHIVE_UNAVAILABLE, "hash-tree renewal failed: " + e.getMessage(), e);
+            }
+            LOG.log(System.Logger.Level.INFO, "hash-tree renewal to " + name + ": " + renewed + " entries renewed, " + notRenewed.size() + " not");
+            for (String why : notRenewed) {
+                LOG.log(System.Logger.Level.WARNING, "not renewed: " + why);
+            }
+            return new ArchiveRenewal(to, renewed, seals, notRenewed);
+        }
+    }
+
+    /**
+     * RFC 4998 §5.3 for one data-object group: each of its objects hashed with the new digest, then
+     * with the hash of all its chains so far. Null (and a reason) when the document store lacks it.
+     */
+    private ArchiveEntry renewal(Store.Entry e, Store.Tree t, MessageDigest md, List<String> notRenewed)
+            throws SQLException, IOException, NoSuchAlgorithmException {
+        String where = "entry " + e.id() + " (tree " + t.id() + ", leaf " + e.leaf() + ")";
+        if (documents == null) {
+            notRenewed.add(where + ": the archive keeps no documents (keepDocuments = false)");
+            return null;
+        }
+        byte[] doc;
+        byte[] sig = null;
+        try {
+            doc = documents.rehash(t.digest(), e.documentHash(), md.getAlgorithm());
+            if (e.signatureHash() != null) {
+                sig = documents.rehash(t.digest(), e.signatureHash(), md.getAlgorithm());
+            }
+        } catch (IOException x) {
+            notRenewed.add(where + ": " + x.getMessage());
+            return null;
+        }
+        if (doc == null || e.signatureHash() != null && sig == null) {
+            notRenewed.add(where + ": its " + (doc == null ? "document" : "signature") + " is not in the document store "
+                    + documents.root());
+            return null;
+        }
+        byte[] ha = Evidence.chainsHash(md, chains(e, new ArrayList<>()));
+        return new ArchiveEntry("renewal of entry " + e.id(), DigestAlgorithm.parse(md.getAlgorithm()), Evidence.renewed(md, doc, ha),
+                sig == null ? null : Evidence.renewed(md, sig, ha));
+    }
+
+    /** Hands renewal entries to the writer and waits until they are committed; empties the batch. */
+    private int enqueue(List<Pending> batch) throws SigningException {
+        if (batch.isEmpty()) {
+            return 0;
+        }
+        List<ArchiveEntry> entries = batch.stream().map(Pending::entry).toList();
+        List<CompletableFuture<ArchiveReceipt>> futures = batch.stream().map(Pending::done).toList();
+        int n = await(entries, futures, new ArrayList<>(batch)).size();
+        batch.clear();
+        return n;
     }
 
     @Override

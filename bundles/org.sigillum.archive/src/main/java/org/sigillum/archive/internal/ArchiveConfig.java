@@ -22,6 +22,12 @@ public @interface ArchiveConfig {
     @AttributeDefinition(description = "Seal interval: P1D (daily, at sealAt) or a shorter ISO-8601 duration such as PT1H.")
     String sealEvery() default "P1D";
 
+    @AttributeDefinition(description = "Keep every archived document and signature for hash-tree renewal (RFC 4998 §5.3), which must hash them again.")
+    boolean keepDocuments() default true;
+
+    @AttributeDefinition(description = "Where the kept documents go (content-addressed), relative to the archive directory or absolute.")
+    String documents() default "documents";
+
     @AttributeDefinition(description = "First wait after a failed seal (seconds); it doubles up to an hour.")
     int retrySeconds() default 60;
 }

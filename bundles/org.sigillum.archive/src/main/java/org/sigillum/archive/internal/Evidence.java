@@ -58,11 +58,13 @@ final class Evidence {
     }
 
     /**
-     * @param group the data-object group's hashes (document, then signature if any)
+     * One archive-time-stamp chain for a data-object group of one tree.
+     *
+     * @param group the data-object group's hashes as the tree holds them (document, then signature if any)
      * @param path the sibling at each level up to the root ({@link HashTree#path})
-     * @param stamps the tree's time-stamp tokens of its first chain, oldest first (renewals follow)
+     * @param stamps the tree's time-stamp tokens, oldest first (time-stamp renewals follow the seal)
      */
-    static byte[] record(String digest, byte[][] group, List<byte[]> path, List<byte[]> stamps) throws IOException {
+    static ArchiveTimeStampChain chain(String digest, byte[][] group, List<byte[]> path, List<byte[]> stamps) throws IOException {
         AlgorithmIdentifier alg = algorithm(digest);
         List<PartialHashtree> reduced = new ArrayList<>();
         reduced.add(new PartialHashtree(group));
@@ -85,7 +87,27 @@ final class Evidence {
                     : new ArchiveTimeStamp(alg, new PartialHashtree[] { new PartialHashtree(previous.toArray(byte[][]::new)) }, tst));
             previous.add(md.digest(tst.getEncoded("DER")));
         }
-        ArchiveTimeStampSequence seq = new ArchiveTimeStampSequence(new ArchiveTimeStampChain(chain.toArray(ArchiveTimeStamp[]::new)));
-        return new EvidenceRecord(new AlgorithmIdentifier[] { alg }, null, null, seq).getEncoded("DER");
+        return new ArchiveTimeStampChain(chain.toArray(ArchiveTimeStamp[]::new));
+    }
+
+    /**
+     * RFC 4998 §5.3: what a hash-tree renewal hashes with a data object's new hash, the hash (in the
+     * new digest) of the DER sequence of every chain so far.
+     */
+    static byte[] chainsHash(java.security.MessageDigest md, List<ArchiveTimeStampChain> chains) throws IOException {
+        return md.digest(new ArchiveTimeStampSequence(chains.toArray(ArchiveTimeStampChain[]::new)).getEncoded("DER"));
+    }
+
+    /** h(i)' = H(h(i) + ha(i)) of RFC 4998 §5.3 step 4, the order Bouncy Castle and DSS check. */
+    static byte[] renewed(java.security.MessageDigest md, byte[] hash, byte[] chainsHash) {
+        md.update(hash);
+        return md.digest(chainsHash);
+    }
+
+    /** The DER {@code EvidenceRecord} with these chains (oldest first), each in its own digest. */
+    static byte[] record(List<String> digests, List<ArchiveTimeStampChain> chains) throws IOException {
+        AlgorithmIdentifier[] algs = digests.stream().distinct().map(Evidence::algorithm).toArray(AlgorithmIdentifier[]::new);
+        ArchiveTimeStampSequence seq = new ArchiveTimeStampSequence(chains.toArray(ArchiveTimeStampChain[]::new));
+        return new EvidenceRecord(algs, null, null, seq).getEncoded("DER");
     }
 }

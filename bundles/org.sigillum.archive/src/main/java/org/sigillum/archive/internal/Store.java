@@ -22,7 +22,13 @@ import org.h2.jdbcx.JdbcDataSource;
  *
  * <p>Entries are stored as blocks, one row per group commit: the hashes of a thousand documents in
  * one BYTEA (per entry a flag byte, the document hash, the signature hash or zeros). One row per
- * document made the seal read a million rows back through JDBC (5 s of a 9 s seal at 1M).
+ * document made the seal read a million rows back through JDBC (5 s of a 9 s seal at 1M). The flag
+ * byte: bit 0, the entry has a signature hash; bit 1, the entry is a hash-tree renewal (RFC 4998
+ * §5.3) of an older entry, named in {@code archive_renewal}.
+ *
+ * <p>Tree states: OPEN (taking entries), CLOSED (waiting for its time stamp), SEALED, RENEWED (sealed,
+ * and its entries have a newer chain in a stronger digest: its own chain is closed, since a later
+ * time stamp in it would change the chains the renewal hashed).
  *
  * <p>One connection, used by one thread at a time (the archive's writer or a seal): the archive
  * serialises its writes anyway, and group commit makes one transaction of many entries.
@@ -60,6 +66,15 @@ final class Store implements AutoCloseable {
               authority VARCHAR(200),
               PRIMARY KEY (tree_id, chain, seq)
             );
+            CREATE TABLE IF NOT EXISTS archive_renewal (
+              renewal_id BIGINT PRIMARY KEY,
+              original_id BIGINT NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS archive_renewal_original ON archive_renewal (original_id);
+            CREATE TABLE IF NOT EXISTS archive_setting (
+              name VARCHAR(64) PRIMARY KEY,
+              setting VARCHAR(200) NOT NULL
+            );
             """;
 
     private final Connection db;
@@ -85,7 +100,11 @@ final class Store implements AutoCloseable {
     record Tree(long id, String digest, String state, Instant openedAt, long entries, byte[] link, byte[] root) {
     }
 
-    record Entry(long id, long tree, int leaf, byte[] documentHash, byte[] signatureHash) {
+    /** {@code renews}: for a renewal entry, the id of the entry it renews (0 when unknown or none); {@code renewal}: the flag. */
+    record Entry(long id, long tree, int leaf, byte[] documentHash, byte[] signatureHash, boolean renewal, long renews) {
+        Entry(long id, long tree, int leaf, byte[] documentHash, byte[] signatureHash) {
+            this(id, tree, leaf, documentHash, signatureHash, false, 0);
+        }
     }
 
     record Stamp(long tree, int chain, int seq, String digest, byte[] stamp, Instant genTime, String authority) {
@@ -141,12 +160,12 @@ final class Store implements AutoCloseable {
         }
     }
 
-    /** Trees in a state, oldest first. */
+    /** Trees in a state, oldest first; "SEALED" includes the RENEWED ones (sealed too, their chain closed). */
     synchronized List<Tree> trees(String state) throws SQLException {
         List<Tree> out = new ArrayList<>();
         try (PreparedStatement ps = db.prepareStatement("SELECT id, digest, state, opened_at, entries, link, root FROM archive_tree"
-                + (state == null ? "" : " WHERE state = ?") + " ORDER BY id")) {
-            if (state != null) {
+                + (state == null ? "" : state.equals("SEALED") ? " WHERE state IN ('SEALED', 'RENEWED')" : " WHERE state = ?") + " ORDER BY id")) {
+            if (state != null && !state.equals("SEALED")) {
                 ps.setString(1, state);
             }
             try (ResultSet rs = ps.executeQuery()) {
@@ -187,7 +206,7 @@ final class Store implements AutoCloseable {
         byte[] hashes = new byte[entries.size() * (1 + 2 * size)];
         int o = 0;
         for (Entry e : entries) {
-            hashes[o] = (byte) (e.signatureHash() == null ? 0 : 1);
+            hashes[o] = (byte) ((e.signatureHash() == null ? 0 : 1) | (e.renewal() ? 2 : 0));
             System.arraycopy(e.documentHash(), 0, hashes, o + 1, size);
             if (e.signatureHash() != null) {
                 System.arraycopy(e.signatureHash(), 0, hashes, o + 1 + size, size);
@@ -202,6 +221,18 @@ final class Store implements AutoCloseable {
             ps.setInt(4, entries.size());
             ps.setBytes(5, hashes);
             ps.executeUpdate();
+            if (entries.stream().anyMatch(Entry::renewal)) {
+                try (PreparedStatement r = db.prepareStatement("INSERT INTO archive_renewal (renewal_id, original_id) VALUES (?, ?)")) {
+                    for (Entry e : entries) {
+                        if (e.renewal()) {
+                            r.setLong(1, e.id());
+                            r.setLong(2, e.renews());
+                            r.addBatch();
+                        }
+                    }
+                    r.executeBatch();
+                }
+            }
             db.commit();
             sync();
         } catch (SQLException e) {
@@ -224,8 +255,8 @@ final class Store implements AutoCloseable {
         List<Entry> out = new ArrayList<>(n);
         for (int i = 0, o = 0; i < n; i++, o += 1 + 2 * size) {
             byte[] doc = java.util.Arrays.copyOfRange(hashes, o + 1, o + 1 + size);
-            byte[] sig = hashes[o] == 0 ? null : java.util.Arrays.copyOfRange(hashes, o + 1 + size, o + 1 + 2 * size);
-            out.add(new Entry(id + i, tree, leaf + i, doc, sig));
+            byte[] sig = (hashes[o] & 1) == 0 ? null : java.util.Arrays.copyOfRange(hashes, o + 1 + size, o + 1 + 2 * size);
+            out.add(new Entry(id + i, tree, leaf + i, doc, sig, (hashes[o] & 2) != 0, 0));
         }
         return out;
     }
@@ -240,8 +271,8 @@ final class Store implements AutoCloseable {
         int size = (hashes.length / n - 1) / 2;
         int o = index * (1 + 2 * size);
         byte[] doc = java.util.Arrays.copyOfRange(hashes, o + 1, o + 1 + size);
-        byte[] sig = hashes[o] == 0 ? null : java.util.Arrays.copyOfRange(hashes, o + 1 + size, o + 1 + 2 * size);
-        return new Entry(rs.getLong(3) + index, rs.getLong(1), rs.getInt(2) + index, doc, sig);
+        byte[] sig = (hashes[o] & 1) == 0 ? null : java.util.Arrays.copyOfRange(hashes, o + 1 + size, o + 1 + 2 * size);
+        return new Entry(rs.getLong(3) + index, rs.getLong(1), rs.getInt(2) + index, doc, sig, (hashes[o] & 2) != 0, 0);
     }
 
     private static final String BLOCK = "SELECT tree_id, first_leaf, first_id, entries, hashes FROM archive_block ";
@@ -382,6 +413,97 @@ final class Store implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /** The renewal entries of an original entry, oldest first. */
+    synchronized List<Long> renewals(long original) throws SQLException {
+        List<Long> out = new ArrayList<>();
+        try (PreparedStatement ps = db.prepareStatement("SELECT renewal_id FROM archive_renewal WHERE original_id = ? ORDER BY renewal_id")) {
+            ps.setLong(1, original);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getLong(1));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The entry a renewal entry renews, or 0. */
+    synchronized long original(long renewal) throws SQLException {
+        try (PreparedStatement ps = db.prepareStatement("SELECT original_id FROM archive_renewal WHERE renewal_id = ?")) {
+            ps.setLong(1, renewal);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : 0;
+            }
+        }
+    }
+
+    /** For the original entries with ids in [from, to]: their newest renewal entry. */
+    synchronized java.util.Map<Long, Long> newestRenewals(long from, long to) throws SQLException {
+        java.util.Map<Long, Long> out = new java.util.HashMap<>();
+        try (PreparedStatement ps = db.prepareStatement(
+                "SELECT original_id, MAX(renewal_id) FROM archive_renewal WHERE original_id BETWEEN ? AND ? GROUP BY original_id")) {
+            ps.setLong(1, from);
+            ps.setLong(2, to);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.put(rs.getLong(1), rs.getLong(2));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Closes a sealed tree's chain: its entries now have a newer chain (a hash-tree renewal). */
+    synchronized void renewed(long tree) throws SQLException {
+        try (PreparedStatement ps = db.prepareStatement("UPDATE archive_tree SET state = 'RENEWED' WHERE id = ? AND state = 'SEALED'")) {
+            ps.setLong(1, tree);
+            ps.executeUpdate();
+            db.commit();
+            sync();
+        } catch (SQLException e) {
+            db.rollback();
+            throw e;
+        }
+    }
+
+    /** An empty open tree takes the archive's new digest (a tree with entries is closed instead). */
+    synchronized void redigest(long tree, String digest) throws SQLException {
+        try (PreparedStatement ps = db.prepareStatement("UPDATE archive_tree SET digest = ? WHERE id = ? AND state = 'OPEN'")) {
+            ps.setString(1, digest);
+            ps.setLong(2, tree);
+            ps.executeUpdate();
+            db.commit();
+        } catch (SQLException e) {
+            db.rollback();
+            throw e;
+        }
+    }
+
+    synchronized String setting(String name) throws SQLException {
+        try (PreparedStatement ps = db.prepareStatement("SELECT setting FROM archive_setting WHERE name = ?")) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        }
+    }
+
+    synchronized void setting(String name, String value) throws SQLException {
+        try (PreparedStatement del = db.prepareStatement("DELETE FROM archive_setting WHERE name = ?");
+                PreparedStatement ins = db.prepareStatement("INSERT INTO archive_setting (name, setting) VALUES (?, ?)")) {
+            del.setString(1, name);
+            del.executeUpdate();
+            ins.setString(1, name);
+            ins.setString(2, value);
+            ins.executeUpdate();
+            db.commit();
+            sync();
+        } catch (SQLException e) {
+            db.rollback();
+            throw e;
+        }
     }
 
     @Override

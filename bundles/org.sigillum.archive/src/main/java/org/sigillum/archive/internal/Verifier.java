@@ -62,13 +62,10 @@ final class Verifier {
         if (chains.length == 0) {
             return new ArchiveProof(false, Optional.empty(), List.of("the record holds no archive time stamp"));
         }
+        Date previousEnd = null;
         for (int c = 0; c < chains.length; c++) {
-            if (c > 0) {
-                lines.add("chain " + (c + 1) + " (hash-tree renewal) is not checked by this version");
-                valid = false;
-                continue;
-            }
             ArchiveTimeStamp[] stamps = chains[c].getArchiveTimestamps();
+            String prefix = chains.length == 1 ? "" : "chain " + (c + 1) + ", ";
             byte[] previous = null;
             for (int i = 0; i < stamps.length; i++) {
                 ArchiveTimeStamp ats = stamps[i];
@@ -79,19 +76,31 @@ final class Verifier {
                     if (i == 0) {
                         byte[] docHash = hash(md, document);
                         byte[] sigHash = signature == null ? null : hash(md, signature);
+                        if (c > 0) {
+                            // A hash-tree renewal (§5.3): each object's new hash joined with the hash
+                            // of every chain before this one.
+                            byte[] ha = Evidence.chainsHash(md, Arrays.asList(chains).subList(0, c));
+                            docHash = Evidence.renewed(md, docHash, ha);
+                            sigHash = sigHash == null ? null : Evidence.renewed(md, sigHash, ha);
+                        }
                         expected = root(md, ats, docHash, sigHash, lines);
                         if (expected == null) {
                             valid = false;
                             continue;
                         }
                     } else {
+                        if (!alg.equals(Evidence.name(stamps[0].getDigestAlgorithmIdentifier()))) {
+                            lines.add(prefix + "archive time stamp " + (i + 1) + ": another digest than its chain's (a chain keeps one digest)");
+                            valid = false;
+                            continue;
+                        }
                         // A renewal: its list holds the hash of the stamp before it (§5.2).
                         PartialHashtree[] reduced = ats.getReducedHashTree();
                         byte[] prev = md.digest(previous);
                         if (reduced == null || reduced.length == 0) {
                             expected = prev;
                         } else if (!contains(reduced[0].getValues(), prev)) {
-                            lines.add("archive time stamp " + (i + 1) + " does not cover the stamp before it");
+                            lines.add(prefix + "archive time stamp " + (i + 1) + " does not cover the stamp before it");
                             valid = false;
                             continue;
                         } else {
@@ -101,22 +110,28 @@ final class Verifier {
                     TimeStampToken tst = new TimeStampToken(ats.getTimeStamp());
                     byte[] imprint = tst.getTimeStampInfo().getMessageImprintDigest();
                     if (!Arrays.equals(imprint, expected)) {
-                        lines.add("archive time stamp " + (i + 1) + ": it covers " + ArchiveComponent.hex(imprint) + ", not "
+                        lines.add(prefix + "archive time stamp " + (i + 1) + ": it covers " + ArchiveComponent.hex(imprint) + ", not "
                                 + ArchiveComponent.hex(expected) + (i == 0 ? " (the data or the record changed)" : ""));
                         valid = false;
                     }
                     Date gen = tst.getTimeStampInfo().getGenTime();
+                    if (previousEnd != null && gen.before(previousEnd)) {
+                        lines.add(prefix + "archive time stamp " + (i + 1) + " is older than the stamp before it");
+                        valid = false;
+                    }
+                    previousEnd = gen;
                     String who = authority(tst, gen, lines);
                     if (who == null) {
                         valid = false;
                     }
-                    lines.add("archive time stamp " + (i + 1) + " (" + alg + "): " + gen.toInstant() + " by " + (who == null ? "an untrusted authority" : who));
+                    lines.add(prefix + "archive time stamp " + (i + 1) + " (" + alg + (c > 0 && i == 0 ? ", hash-tree renewal" : "") + "): "
+                            + gen.toInstant() + " by " + (who == null ? "an untrusted authority" : who));
                     if (i == 0 && c == 0) {
                         proven = gen.toInstant();
                     }
                     previous = ats.getTimeStamp().getEncoded("DER");
                 } catch (IOException | GeneralSecurityException | RuntimeException | org.bouncycastle.tsp.TSPException e) {
-                    lines.add("archive time stamp " + (i + 1) + ": cannot be read: " + e.getMessage());
+                    lines.add(prefix + "archive time stamp " + (i + 1) + ": cannot be read: " + e.getMessage());
                     valid = false;
                 }
             }

@@ -38,7 +38,7 @@ class ArchiveBenchmark {
     void oneTreeOfAMillionDocuments() throws Exception {
         TestTsa tsa = new TestTsa();
         ArchiveComponent archive = new ArchiveComponent(dir.resolve("archive"), dir.resolve("pki"), DigestAlgorithm.SHA256,
-                List.of("test"), Duration.ofSeconds(1));
+                List.of("test"), Duration.ofSeconds(1), null);
         archive.addAuthority("test", tsa);
         try {
             Random r = new SecureRandom();

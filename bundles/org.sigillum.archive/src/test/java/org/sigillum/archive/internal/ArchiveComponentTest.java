@@ -1,6 +1,7 @@
 package org.sigillum.archive.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,6 +15,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sigillum.api.ArchiveEntry;
 import org.sigillum.api.ArchiveReceipt;
+import org.sigillum.api.ArchiveRenewal;
+import org.sigillum.api.Content;
 import org.sigillum.api.ArchiveSeal;
 import org.sigillum.api.DigestAlgorithm;
 import org.sigillum.api.SigningException;
@@ -31,7 +34,7 @@ class ArchiveComponentTest {
     @Test
     void oneTimeStampPerSealWhateverTheNumberOfDocuments() throws Exception {
         TestTsa tsa = new TestTsa();
-        ArchiveComponent a = new ArchiveComponent(dir, dir.resolve("pki"), DigestAlgorithm.SHA256, List.of("test"), Duration.ofSeconds(1));
+        ArchiveComponent a = new ArchiveComponent(dir, dir.resolve("pki"), DigestAlgorithm.SHA256, List.of("test"), Duration.ofSeconds(1), null);
         a.addAuthority("test", tsa);
         try {
             List<ArchiveEntry> entries = new ArrayList<>();
@@ -55,7 +58,7 @@ class ArchiveComponentTest {
     @Test
     void aFailingAuthorityLeavesTheTreePendingAndEntriesGoOnIntoTheNext() throws Exception {
         TestTsa tsa = new TestTsa();
-        ArchiveComponent a = new ArchiveComponent(dir, dir.resolve("pki"), DigestAlgorithm.SHA256, List.of("test"), Duration.ofSeconds(1));
+        ArchiveComponent a = new ArchiveComponent(dir, dir.resolve("pki"), DigestAlgorithm.SHA256, List.of("test"), Duration.ofSeconds(1), null);
         a.addAuthority("test", tsa);
         try {
             a.enter(entry(1));
@@ -69,6 +72,78 @@ class ArchiveComponentTest {
             assertEquals(List.of("1", "2"), seals.stream().map(ArchiveSeal::tree).toList(), "the waiting tree first, in order");
             assertTrue(a.evidence("1").length > 0);
             assertTrue(a.verifyChain().lines().stream().anyMatch(l -> l.startsWith("tree 2")));
+        } finally {
+            a.stop();
+        }
+    }
+
+    @Test
+    void hashTreeRenewalGivesEveryKeptDocumentASecondChainThatBouncyCastleAccepts() throws Exception {
+        TestTsa tsa = new TestTsa();
+        ArchiveComponent a = new ArchiveComponent(dir, dir.resolve("pki"), DigestAlgorithm.SHA256, List.of("test"), Duration.ofSeconds(1),
+                dir.resolve("documents"));
+        a.addAuthority("test", tsa);
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            List<ArchiveEntry> entries = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                byte[] doc = ("document " + i).getBytes();
+                byte[] sig = ("signature " + i).getBytes();
+                entries.add(new ArchiveEntry("d" + i, DigestAlgorithm.SHA256, md.digest(doc), md.digest(sig), Content.of(doc), Content.of(sig)));
+            }
+            // One entry without its contents: the archive cannot renew it and must say so.
+            entries.add(new ArchiveEntry("hashes only", DigestAlgorithm.SHA256, md.digest("lost".getBytes()), null));
+            List<ArchiveReceipt> receipts = a.enterAll(entries);
+            a.seal();
+            a.renewTimeStamps();
+            a.seal();
+            byte[] before = a.evidence(receipts.get(2).id());
+
+            ArchiveRenewal renewal = a.renewDigest(DigestAlgorithm.SHA512);
+            assertEquals(5, renewal.renewed());
+            assertEquals(1, renewal.notRenewed().size(), renewal.notRenewed().toString());
+            assertTrue(renewal.notRenewed().get(0).contains("entry " + receipts.get(5).id()), renewal.notRenewed().toString());
+            assertEquals(DigestAlgorithm.SHA512, a.digest());
+            assertEquals(0, a.renewDigest(DigestAlgorithm.SHA512).renewed(), "a second run renews nothing twice");
+
+            byte[] after = a.evidence(receipts.get(2).id());
+            var chains = org.bouncycastle.asn1.tsp.EvidenceRecord.getInstance(after).getArchiveTimeStampSequence().getArchiveTimeStampChains();
+            assertEquals(2, chains.length);
+            assertEquals(2, chains[0].getArchiveTimestamps().length, "the first chain keeps its time-stamp renewal");
+            var digests = new org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder().build();
+            for (byte[] record : List.of(before, after)) {
+                var bc = new org.bouncycastle.tsp.ers.ERSEvidenceRecord(record, digests);
+                bc.validatePresent(new org.bouncycastle.tsp.ers.ERSByteData("document 2".getBytes()), new java.util.Date());
+                bc.validate(new org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoVerifierBuilder().build(tsa.certificate));
+                assertThrows(Exception.class,
+                        () -> bc.validatePresent(new org.bouncycastle.tsp.ers.ERSByteData("document 3".getBytes()), new java.util.Date()));
+            }
+            // The group's signature is in the renewal too, and the lost one keeps its first chain only.
+            new org.bouncycastle.tsp.ers.ERSEvidenceRecord(after, digests)
+                    .validatePresent(new org.bouncycastle.tsp.ers.ERSByteData("signature 2".getBytes()), new java.util.Date());
+            assertEquals(1, org.bouncycastle.asn1.tsp.EvidenceRecord.getInstance(a.evidence(receipts.get(5).id()))
+                    .getArchiveTimeStampSequence().getArchiveTimeStampChains().length);
+
+            // New documents go in with SHA-512 and are found by their content in either digest.
+            byte[] fresh = "after the renewal".getBytes();
+            ArchiveReceipt r = a.enter(new ArchiveEntry("new", DigestAlgorithm.SHA512, MessageDigest.getInstance("SHA-512").digest(fresh), null,
+                    Content.of(fresh), null));
+            a.seal();
+            assertEquals(List.of(r.id()), a.find(Content.of(fresh)).stream().map(ArchiveReceipt::id).toList());
+            assertEquals(List.of(receipts.get(2).id()), a.find(Content.of("document 2".getBytes())).stream().map(ArchiveReceipt::id).toList());
+            byte[] frozen = a.evidence(receipts.get(2).id());
+            List<String> renewedTrees = a.renewTimeStamps().stream().map(ArchiveSeal::tree).toList();
+            assertFalse(renewedTrees.contains(receipts.get(2).tree()), "a renewed tree's chain is closed: " + renewedTrees);
+            assertFalse(renewedTrees.isEmpty(), "the trees of the new digest are renewed");
+            assertFalse(java.util.Arrays.equals(frozen, a.evidence(receipts.get(2).id())), "the newest chain grew");
+            new org.bouncycastle.tsp.ers.ERSEvidenceRecord(a.evidence(receipts.get(2).id()), digests)
+                    .validatePresent(new org.bouncycastle.tsp.ers.ERSByteData("document 2".getBytes()), new java.util.Date());
+            java.nio.file.Files.createDirectories(dir.resolve("pki"));
+            java.nio.file.Files.writeString(dir.resolve("pki/test-tsa.pem"), "-----BEGIN CERTIFICATE-----\n"
+                    + java.util.Base64.getMimeEncoder().encodeToString(tsa.certificate.getEncoded()) + "\n-----END CERTIFICATE-----\n");
+            assertTrue(a.verifyChain().valid(), a.verifyChain().lines().toString());
+            assertTrue(a.verify(after, Content.of("document 2".getBytes()), Content.of("signature 2".getBytes())).valid());
+            assertFalse(a.verify(after, Content.of("document 2".getBytes()), Content.of("signature 3".getBytes())).valid());
         } finally {
             a.stop();
         }

@@ -59,7 +59,7 @@ final class Commands {
         return proof.valid() ? 0 : 1;
     }
 
-    /** archive seal | evidence (RECEIPT|FILE) --out X.ers | verify FILE X.ers [--data SIGNATURE] | verify-chain */
+    /** archive seal | evidence (RECEIPT|FILE) --out X.ers | verify FILE X.ers [--data SIGNATURE] | verify-chain | renew (--timestamps|--digest D) */
     int archive(Session s, List<String> args) throws IOException {
         if (archives.isEmpty()) {
             s.err("sigillum archive: no archive is installed (deploy org.sigillum.archive)");
@@ -83,18 +83,7 @@ final class Commands {
                 Path file = s.path(what);
                 String receipt;
                 if (Files.isRegularFile(file)) {
-                    byte[] hash;
-                    try (java.io.InputStream in = Files.newInputStream(file)) {
-                        java.security.MessageDigest md = java.security.MessageDigest.getInstance(archive.digest().jcaName());
-                        byte[] buf = new byte[65536];
-                        for (int n; (n = in.read(buf)) > 0;) {
-                            md.update(buf, 0, n);
-                        }
-                        hash = md.digest();
-                    } catch (java.security.NoSuchAlgorithmException e) {
-                        throw new IllegalStateException(e);
-                    }
-                    List<org.sigillum.api.ArchiveReceipt> found = archive.find(hash);
+                    List<org.sigillum.api.ArchiveReceipt> found = archive.find(org.sigillum.api.Content.of(file));
                     if (found.isEmpty()) {
                         s.err("sigillum archive: " + file + " is not in the archive");
                         return 1;
@@ -133,6 +122,28 @@ final class Commands {
                 }
                 return 0;
             }
+            if (args.size() == 3 && args.get(0).equals("renew") && args.get(1).equals("--digest")) {
+                org.sigillum.api.DigestAlgorithm to;
+                try {
+                    to = org.sigillum.api.DigestAlgorithm.parse(args.get(2));
+                } catch (IllegalArgumentException e) {
+                    s.err("sigillum archive: " + e.getMessage());
+                    return 2;
+                }
+                org.sigillum.api.ArchiveRenewal r = archive.renewDigest(to);
+                for (org.sigillum.api.ArchiveSeal seal : r.seals()) {
+                    s.out("tree " + seal.tree() + " sealed: " + seal.entries() + " entries, time stamp " + seal.time() + " from " + seal.authority());
+                }
+                s.out("hash-tree renewal to " + to.jcaName() + ": " + r.renewed() + " entries have a new chain; new entries use " + to.jcaName());
+                for (String why : r.notRenewed()) {
+                    s.err("not renewed: " + why);
+                }
+                if (!r.notRenewed().isEmpty()) {
+                    s.err(r.notRenewed().size() + " entries could not be renewed; their records keep the old chain only");
+                    return 1;
+                }
+                return 0;
+            }
             if (args.size() == 1 && args.get(0).equals("verify-chain")) {
                 org.sigillum.api.ArchiveProof proof = archive.verifyChain();
                 return report(s, proof, proof.valid() ? "VALID: the chain of seals holds" + proof.provenTime().map(t -> " from " + t).orElse("")
@@ -143,7 +154,7 @@ final class Commands {
             return 1;
         }
         s.err("usage: sigillum archive seal | archive evidence (RECEIPT|FILE) --out X.ers | archive verify FILE X.ers [--data SIGNATURE]"
-                + " | archive verify-chain | archive renew --timestamps");
+                + " | archive verify-chain | archive renew --timestamps | archive renew --digest SHA-512");
         return 2;
     }
 

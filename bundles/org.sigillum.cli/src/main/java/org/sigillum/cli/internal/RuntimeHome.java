@@ -140,6 +140,7 @@ final class RuntimeHome {
                 """);
         hotFolderDefaults();
         padesDefaults();
+        archiveDefaults();
         deployIfAbsent(available, DEFAULT_PLUGINS);
         write(etc().resolve(".sigillum-home"), "created by Sigillum\n" + DEFAULTS_HOTFOLDER + "\n" + DEFAULTS_PADES + "\n"
                 + DEFAULTS_PKCS11 + "\n" + DEFAULTS_ARCHIVE + "\n");
@@ -180,10 +181,12 @@ final class RuntimeHome {
             System.out.println("sigillum: this home can now use signature cards and HSMs (PKCS#11); see docs/CONFIGURATION.md");
         }
         if (!text.contains(DEFAULTS_ARCHIVE)) {
+            archiveDefaults();
             deployIfAbsent(available, ARCHIVE_PLUGINS);
             text = text + DEFAULTS_ARCHIVE + "\n";
             write(mark, text);
-            System.out.println("sigillum: this home now archives every signed document in a sealed hash tree (RFC 4998)");
+            System.out.println("sigillum: this home now archives every signed document in a sealed hash tree (RFC 4998), "
+                    + "and archives unsigned files put into " + home.resolve("hotfolder/in/archive"));
         }
     }
 
@@ -222,6 +225,22 @@ final class RuntimeHome {
                 # option.stamp.image = pki/logo.png
                 """);
         hotFolderRoot("pades", "PDFs", "signed PDFs (same names)");
+    }
+
+    /** The archive-only root: files enter the archive without a signature. */
+    private void archiveDefaults() throws IOException {
+        writeIfAbsent(etc().resolve("org.sigillum.hotfolder-archive.cfg"), """
+                # Archive only, no signature: put a batch folder into hotfolder/in/archive/, then a file named APPROVED
+                # into it; every file enters the long-term archive (RFC 4998 hash tree, sealed daily) and its copy appears
+                # in hotfolder/out/archive/<batch>/ with a READY summary that holds each file's archive receipt.
+                name = archive
+                tokens = none
+                failurePolicy = partial
+                looseFiles = false
+                """);
+        for (String d : List.of("in", "out", "error")) {
+            Files.createDirectories(home.resolve("hotfolder").resolve(d).resolve("archive"));
+        }
     }
 
     private void hotFolderDefaults() throws IOException {

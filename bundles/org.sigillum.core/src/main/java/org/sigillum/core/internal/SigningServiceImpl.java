@@ -1,6 +1,7 @@
 package org.sigillum.core.internal;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -384,15 +385,66 @@ public class SigningServiceImpl implements SigningService, VerificationService {
      * Enters the document and what the signer keeps (the .p7s, the .p7m, the signed PDF) into the
      * archive, hashed with the archive's digest: the pair an auditor later holds in hand.
      */
+    /**
+     * Where the archive plug-in is deployed, every document must enter it: a signature handed out
+     * without its archive entry would be missing from the evidence for good. So while the plug-in is
+     * there but its service is not (starting, or its database failing), signing waits (a retryable
+     * failure) instead of going on without it.
+     */
+    private Archive requiredArchive() throws SigningException {
+        if (!archives.isEmpty()) {
+            return archives.get(0);
+        }
+        if (Files.exists(home.resolve("deploy/org.sigillum.archive.jar"))) {
+            throw new SigningException(Reason.ARCHIVE_UNAVAILABLE, "the archive is deployed but not running (see the server log); "
+                    + "documents wait rather than be signed without their archive entry");
+        }
+        return null;
+    }
+
+    @Override
+    public ArchiveReceipt archive(String channel, Document document) throws SigningException {
+        Json entry = new Json().put("time", Instant.now().toString()).put("channel", channel).put("document", document.name());
+        try {
+            Archive archive = requiredArchive();
+            if (archive == null) {
+                throw new SigningException(Reason.ARCHIVE_UNAVAILABLE, "no archive is installed (deploy org.sigillum.archive)");
+            }
+            Prepared prepared = Prepared.of(document, DigestAlgorithm.SHA256);
+            document = prepared.document();
+            entry.put("sha256", prepared.sha256());
+            DigestAlgorithm d = archive.digest();
+            byte[] docHash;
+            try {
+                docHash = d == DigestAlgorithm.SHA256 ? HexFormat.of().parseHex(prepared.sha256()) : digest(d, document.content());
+            } catch (IOException e) {
+                throw new SigningException(Reason.IO_ERROR, "cannot read " + document.name() + " for the archive: " + e.getMessage(), e);
+            }
+            ArchiveReceipt receipt = archive.enter(new ArchiveEntry(document.name(), d, docHash, null, document.content(), null));
+            entry.put("archive", receipt.id()).put("outcome", "archived");
+            try {
+                audit.write(entry);
+            } catch (IOException e) {
+                throw new SigningException(Reason.IO_ERROR, "the audit log cannot be written: " + e.getMessage(), e);
+            }
+            return receipt;
+        } catch (SigningException e) {
+            entry.put("outcome", "failed").put("reason", e.reason().label()).put("message", e.getMessage());
+            writeAudit(entry);
+            throw e;
+        }
+    }
+
     private Optional<ArchiveReceipt> enterArchive(Document document, String sha256, FormatOutput out) throws SigningException {
-        if (archives.isEmpty()) {
+        Archive archive = requiredArchive();
+        if (archive == null) {
             return Optional.empty();
         }
-        Archive archive = archives.get(0);
         DigestAlgorithm d = archive.digest();
         try {
             byte[] docHash = d == DigestAlgorithm.SHA256 ? HexFormat.of().parseHex(sha256) : digest(d, document.content());
-            return Optional.of(archive.enter(new ArchiveEntry(document.name(), d, docHash, digest(d, out.content()))));
+            return Optional.of(archive.enter(new ArchiveEntry(document.name(), d, docHash, digest(d, out.content()), document.content(),
+                    out.content())));
         } catch (IOException e) {
             throw new SigningException(Reason.IO_ERROR, "cannot read " + document.name() + " for the archive: " + e.getMessage(), e);
         }

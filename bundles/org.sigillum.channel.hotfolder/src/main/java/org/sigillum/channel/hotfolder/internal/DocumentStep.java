@@ -106,6 +106,9 @@ final class DocumentStep {
         }
         check(batch.manifest, e, from, "while it was being read");
         Content content = data != null ? Content.of(data) : Content.of(staged);
+        if (settings.archiveOnly()) {
+            return archive(batch, e, content, staged);
+        }
         SigningOverrides o = SigningOverrides.none().withTokens(settings.tokens().isEmpty() ? null : settings.tokens())
                 .withPackaging(settings.packaging());
         SignedDocument sd;
@@ -153,6 +156,41 @@ final class DocumentStep {
                 sd.signer() == null ? "" : sd.signer().getSubjectX500Principal().getName(),
                 sd.level() == null ? "" : sd.level().toString(), sd.signingTime() == null ? "" : sd.signingTime().toString(),
                 sd.token() == null ? "" : sd.token(), sd.receipt().map(r -> r.id()).orElse(""));
+    }
+
+    /**
+     * An archive-only root: the document enters the archive unsigned; its copy is staged as the
+     * batch's output under its own name, so the outgoing folder holds what was archived, and READY
+     * holds the receipt.
+     */
+    private Journal.Signed archive(Batch batch, Manifest.Entry e, Content content, Path staged) throws Outcome {
+        org.sigillum.api.ArchiveReceipt receipt;
+        try {
+            receipt = signing.archive("hotfolder:" + settings.name(), new Document(e.rel(), content));
+        } catch (SigningException x) {
+            if (DOCUMENT_FAULTS.contains(x.reason())) {
+                throw new Outcome.Refused(x.reason().label(), x.getMessage());
+            }
+            throw new Outcome.Held(x.reason().label(), x.getMessage(), x);
+        } catch (LinkageError x) {
+            throw new Outcome.Held(Reason.ARCHIVE_UNAVAILABLE.label(), "a plug-in went away while archiving", x);
+        }
+        Path out = batch.stagedSignature(e.index());
+        String sha;
+        try {
+            batch.ensureFolder(out.getParent());
+            MessageDigest md = sha256();
+            try (InputStream in = content.openStream();
+                    OutputStream o = new DigestOutputStream(Files.newOutputStream(out, StandardOpenOption.CREATE,
+                            StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE), md)) {
+                in.transferTo(o);
+            }
+            sha = HexFormat.of().formatHex(md.digest());
+            Files.deleteIfExists(staged);
+        } catch (IOException x) {
+            throw new Outcome.Held(Reason.IO_ERROR.label(), "the archived copy cannot be staged in " + settings.work() + ": " + x.getMessage(), x);
+        }
+        return new Journal.Signed(sha, e.rel(), sha, false, "", "", "", "", receipt.id());
     }
 
     /**

@@ -217,10 +217,12 @@ final class Finisher {
             d.put("name", e.rel());
             d.put("outputs", outputs);
             d.put("sha256", s.sha256());
-            d.put("signer", s.signer());
-            d.put("level", s.level());
-            d.put("time", s.time());
-            d.put("token", s.token());
+            if (!settings.archiveOnly()) {
+                d.put("signer", s.signer());
+                d.put("level", s.level());
+                d.put("time", s.time());
+                d.put("token", s.token());
+            }
             d.put("archive", s.archive().isEmpty() ? null : s.archive());
             documents.add(d);
         }
@@ -242,10 +244,10 @@ final class Finisher {
         ready.put("batch", m.name());
         ready.put("batchId", m.id());
         ready.put("root", settings.name());
-        ready.put("profile", settings.profile());
+        ready.put("profile", settings.archiveOnly() ? null : settings.profile());
         ready.put("approved", m.approvedAt().toString());
         ready.put("completed", Instant.now().toString());
-        ready.put("signed", documents.size());
+        ready.put(settings.archiveOnly() ? "archived" : "signed", documents.size());
         ready.put("failed", failures.size());
         ready.put("documents", documents);
         ready.put("failures", failures);

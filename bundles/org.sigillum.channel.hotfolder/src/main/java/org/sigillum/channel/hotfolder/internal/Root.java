@@ -311,6 +311,9 @@ final class Root {
 
     /** A root whose profile is missing or broken holds its batches instead of failing every document. */
     private void checkProfile() {
+        if (settings.archiveOnly()) {
+            return; // no profile; an archive that is down holds each document (retryable) instead
+        }
         String p = "";
         Optional<ProfileStatus> ps = signing.profiles().stream().filter(s -> s.name().equals(settings.profile())).findFirst();
         if (ps.isEmpty()) {

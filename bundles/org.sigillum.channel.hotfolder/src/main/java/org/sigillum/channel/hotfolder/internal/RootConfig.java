@@ -10,7 +10,7 @@ public @interface RootConfig {
     @AttributeDefinition(description = "The root's name; folders default to hotfolder/in|out|error/<name> under the runtime home.")
     String name();
 
-    @AttributeDefinition(description = "The signing profile.")
+    @AttributeDefinition(required = false, description = "The signing profile; none for an archive-only root (tokens = none).")
     String profile();
 
     @AttributeDefinition(required = false, description = "Incoming folder (relative to the runtime home or absolute). Default hotfolder/in/<name>.")

@@ -19,9 +19,15 @@ record RootSettings(String name, String profile, Path in, Path out, Path error, 
         if (name.isEmpty() || name.contains("/") || name.startsWith(".")) {
             throw new IllegalArgumentException("a root needs a name without '/' and not starting with '.' (got '" + name + "')");
         }
+        List<String> tokens = c.tokens() == null ? List.of()
+                : Arrays.stream(c.tokens()).flatMap(v -> Arrays.stream(v.split(","))).map(String::trim)
+                        .filter(s -> !s.isEmpty()).distinct().toList();
+        if (tokens.contains("none") && tokens.size() > 1) {
+            throw new IllegalArgumentException("root '" + name + "': tokens = none (archive only, no signature) cannot be combined with tokens");
+        }
         String profile = trim(c.profile());
-        if (profile.isEmpty()) {
-            throw new IllegalArgumentException("root '" + name + "' names no profile");
+        if (profile.isEmpty() && !tokens.contains("none")) {
+            throw new IllegalArgumentException("root '" + name + "' names no profile (or says tokens = none: archive only, no signature)");
         }
         String policy = trim(c.failurePolicy()).toLowerCase(Locale.ROOT);
         if (!policy.equals("partial") && !policy.equals("all-or-nothing")) {
@@ -31,12 +37,6 @@ record RootSettings(String name, String profile, Path in, Path out, Path error, 
         String ext = trim(c.signatureExtension());
         if (!ext.isEmpty() && (!ext.startsWith(".") || ext.contains("/") || ext.length() < 2)) {
             throw new IllegalArgumentException("signatureExtension must look like .p7s (got '" + ext + "')");
-        }
-        List<String> tokens = c.tokens() == null ? List.of()
-                : Arrays.stream(c.tokens()).flatMap(v -> Arrays.stream(v.split(","))).map(String::trim)
-                        .filter(s -> !s.isEmpty()).distinct().toList();
-        if (tokens.contains("none")) {
-            throw new IllegalArgumentException("tokens = none (an archive-only root) needs the archive, which is not installed yet");
         }
         Path in = folder(home, c.in(), "hotfolder/in/" + name);
         Path out = folder(home, c.out(), "hotfolder/out/" + name);
@@ -65,6 +65,11 @@ record RootSettings(String name, String profile, Path in, Path out, Path error, 
                 Duration.ofSeconds(Math.max(0, c.stableSeconds())), Duration.ofMillis(Math.max(0, c.settleMillis())),
                 c.acceptEmptyFiles(), Math.max(1, c.parallelBatches()), workers, Duration.ofMillis(Math.max(50, c.pollMillis())),
                 Duration.ofSeconds(Math.max(1, c.retrySeconds())), Duration.ofSeconds(Math.max(1, c.retryMaxSeconds())));
+    }
+
+    /** tokens = none: documents enter the archive unsigned, and their copies are published with the receipts. */
+    boolean archiveOnly() {
+        return tokens.equals(List.of("none"));
     }
 
     private static Path folder(Path home, String configured, String fallback) {
