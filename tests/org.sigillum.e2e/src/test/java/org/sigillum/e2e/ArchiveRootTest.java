@@ -58,7 +58,7 @@ class ArchiveRootTest {
             try (var s = Files.list(out)) {
                 assertTrue(s.noneMatch(p -> p.toString().endsWith(".p7s")), "no signature files");
             }
-            Matcher m = Pattern.compile("\"archive\": ?\"([0-9]+)\"").matcher(summary);
+            Matcher m = Pattern.compile("\"archive\":\\s*\\{\\s*\"id\":\\s*\"([0-9]+)\",\\s*\"tree\":\\s*\"[0-9]+\",\\s*\"leaf\":\\s*[0-9]+\\s*\\}").matcher(summary);
             List<String> receipts = new ArrayList<>();
             while (m.find()) {
                 receipts.add(m.group(1));

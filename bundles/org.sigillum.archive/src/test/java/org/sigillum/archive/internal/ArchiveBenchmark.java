@@ -106,6 +106,106 @@ class ArchiveBenchmark {
         }
     }
 
+    /**
+     * What keeping the documents costs (entry with contents on 2 threads, beside writing and forcing
+     * the same files without the archive) and what a hash-tree renewal costs (beside reading and
+     * hashing the same files with SHA-512 once).
+     */
+    @Test
+    void keptDocumentsAndHashTreeRenewal() throws Exception {
+        int n = Integer.getInteger("archive.benchmark.kept", 4_000);
+        int threads = 2;
+        byte[][] doc = new byte[n][];
+        byte[][] sig = new byte[n][];
+        Random r = new SecureRandom();
+        for (int i = 0; i < n; i++) {
+            doc[i] = new byte[64 * 1024];
+            sig[i] = new byte[8 * 1024];
+            r.nextBytes(doc[i]);
+            r.nextBytes(sig[i]);
+        }
+        // The limit: the same files written, forced and renamed on the same threads, no archive.
+        Path raw = Files.createDirectories(dir.resolve("raw"));
+        long w0 = System.nanoTime();
+        parallel(threads, n, i -> {
+            for (byte[] b : List.of(doc[i], sig[i])) {
+                Path tmp = raw.resolve(i + "-" + b.length + ".part");
+                try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.CREATE_NEW,
+                        java.nio.file.StandardOpenOption.WRITE)) {
+                    ch.write(java.nio.ByteBuffer.wrap(b));
+                    ch.force(true);
+                }
+                Files.move(tmp, raw.resolve(i + "-" + b.length), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            }
+        });
+        double rawSeconds = (System.nanoTime() - w0) / 1e9;
+
+        TestTsa tsa = new TestTsa();
+        ArchiveComponent archive = new ArchiveComponent(dir.resolve("kept"), dir.resolve("pki"), DigestAlgorithm.SHA256, List.of("test"),
+                Duration.ofSeconds(1), dir.resolve("kept/documents"));
+        archive.addAuthority("test", tsa);
+        try {
+            long e0 = System.nanoTime();
+            parallel(threads, n, i -> {
+                MessageDigest md = MessageDigest.getInstance("SHA-256");
+                archive.enter(new ArchiveEntry("d" + i, DigestAlgorithm.SHA256, md.digest(doc[i]), md.digest(sig[i]),
+                        org.sigillum.api.Content.of(doc[i]), org.sigillum.api.Content.of(sig[i])));
+            });
+            double entrySeconds = (System.nanoTime() - e0) / 1e9;
+            archive.seal();
+
+            // The limit of a renewal: reading and hashing every kept file once with the new digest.
+            long h0 = System.nanoTime();
+            MessageDigest sha512 = MessageDigest.getInstance("SHA-512");
+            try (var files = Files.walk(dir.resolve("kept/documents"))) {
+                for (Path f : files.filter(Files::isRegularFile).toList()) {
+                    sha512.digest(Files.readAllBytes(f));
+                }
+            }
+            double hashSeconds = (System.nanoTime() - h0) / 1e9;
+            long r0 = System.nanoTime();
+            org.sigillum.api.ArchiveRenewal renewal = archive.renewDigest(DigestAlgorithm.SHA512);
+            double renewSeconds = (System.nanoTime() - r0) / 1e9;
+            assertEquals(n, renewal.renewed());
+
+            String report = String.format(Locale.ROOT, "archive, kept documents (%,d documents of 64 KiB + signatures of 8 KiB, %d threads):%n"
+                    + "  entry with the documents kept: %.0f documents/s; the same files written and forced without the archive: %.0f/s;"
+                    + " ratio %.2f%n"
+                    + "  hash-tree renewal to SHA-512: %.2f s (%.0f documents/s); reading and hashing the kept files once: %.2f s; ratio %.2f%n",
+                    n, threads, n / entrySeconds, n / rawSeconds, rawSeconds / entrySeconds, renewSeconds, n / renewSeconds, hashSeconds,
+                    hashSeconds / renewSeconds);
+            System.out.print(report);
+            Files.writeString(Path.of("target", "benchmark-archive-kept.txt"), report);
+        } finally {
+            archive.stop();
+        }
+    }
+
+    private interface Step {
+        void run(int i) throws Exception;
+    }
+
+    private static void parallel(int threads, int n, Step step) throws Exception {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+            List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                done.add(pool.submit(() -> {
+                    for (int i; (i = next.getAndIncrement()) < n;) {
+                        step.run(i);
+                    }
+                    return null;
+                }));
+            }
+            for (var f : done) {
+                f.get();
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+
     private static byte[] plainTree(MessageDigest md, byte[] level) throws Exception {
         while (level.length > 32) {
             int n = level.length / 32;

@@ -260,7 +260,8 @@ final class Commands {
                 d.output().content().release();
             }
             s.out("signed " + r.inputName() + " -> " + target + " (" + d.format() + " " + d.level() + ", "
-                    + d.signer().getSubjectX500Principal().getName() + ")");
+                    + d.signer().getSubjectX500Principal().getName() + ")"
+                    + d.receipt().map(rc -> ", archive entry " + rc.id() + " (tree " + rc.tree() + ", leaf " + rc.leaf() + ")").orElse(""));
         }
         return failed == 0 ? 0 : 1;
     }

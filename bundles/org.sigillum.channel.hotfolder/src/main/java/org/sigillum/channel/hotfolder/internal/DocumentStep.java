@@ -155,7 +155,8 @@ final class DocumentStep {
         return new Journal.Signed(sd.inputSha256(), output, outSha, detached,
                 sd.signer() == null ? "" : sd.signer().getSubjectX500Principal().getName(),
                 sd.level() == null ? "" : sd.level().toString(), sd.signingTime() == null ? "" : sd.signingTime().toString(),
-                sd.token() == null ? "" : sd.token(), sd.receipt().map(r -> r.id()).orElse(""));
+                sd.token() == null ? "" : sd.token(), sd.receipt().map(r -> r.id()).orElse(""),
+                sd.receipt().map(r -> r.tree()).orElse(""), sd.receipt().map(r -> Long.toString(r.leaf())).orElse(""));
     }
 
     /**
@@ -190,7 +191,7 @@ final class DocumentStep {
         } catch (IOException x) {
             throw new Outcome.Held(Reason.IO_ERROR.label(), "the archived copy cannot be staged in " + settings.work() + ": " + x.getMessage(), x);
         }
-        return new Journal.Signed(sha, e.rel(), sha, false, "", "", "", "", receipt.id());
+        return new Journal.Signed(sha, e.rel(), sha, false, "", "", "", "", receipt.id(), receipt.tree(), Long.toString(receipt.leaf()));
     }
 
     /**

@@ -223,7 +223,7 @@ final class Finisher {
                 d.put("time", s.time());
                 d.put("token", s.token());
             }
-            d.put("archive", s.archive().isEmpty() ? null : s.archive());
+            d.put("archive", s.archive().isEmpty() ? null : receipt(s));
             documents.add(d);
         }
         moveAll(moves);
@@ -254,6 +254,15 @@ final class Finisher {
         Disk.writeDurably(dir.resolve(settings.ready()), JsonOut.write(ready).getBytes(StandardCharsets.UTF_8));
         Disk.forceDirectory(dir);
         return place(b, dir, settings.out(), "out-name", settings.ready());
+    }
+
+    /** The archive receipt: its id, which evidence is asked for by, and where it is (tree and leaf). */
+    private static Map<String, Object> receipt(Journal.Signed s) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("id", s.archive());
+        r.put("tree", s.archiveTree().isEmpty() ? null : s.archiveTree());
+        r.put("leaf", s.archiveLeaf().isEmpty() ? null : Long.parseLong(s.archiveLeaf()));
+        return r;
     }
 
     /** The name a crash interrupted after the move but before it was journaled as done. */

@@ -23,8 +23,9 @@ final class Journal implements Closeable {
     static final String FILE = "journal";
 
     /** A signed document: what READY reports, and the hashes that prove the staged files intact. */
+    /** {@code archive}, {@code archiveTree}, {@code archiveLeaf}: the archive receipt, or empty strings. */
     record Signed(String sha256, String output, String outputSha256, boolean detached, String signer, String level,
-            String time, String token, String archive) {
+            String time, String token, String archive, String archiveTree, String archiveLeaf) {
     }
 
     record Failed(String reason, String message) {
@@ -51,7 +52,7 @@ final class Journal implements Closeable {
 
     void signed(int index, Signed s) throws IOException {
         append(Escape.line("S", Integer.toString(index), s.sha256(), s.output(), s.outputSha256(),
-                s.detached() ? "detached" : "embedded", s.signer(), s.level(), s.time(), s.token(), s.archive()));
+                s.detached() ? "detached" : "embedded", s.signer(), s.level(), s.time(), s.token(), s.archive(), s.archiveTree(), s.archiveLeaf()));
     }
 
     void failed(int index, Failed f) throws IOException {
@@ -113,7 +114,9 @@ final class Journal implements Closeable {
                 switch (f[0]) {
                     case "S" -> {
                         int i = Integer.parseInt(f[1]);
-                        signed.put(i, new Signed(f[2], f[3], f[4], f[5].equals("detached"), f[6], f[7], f[8], f[9], f[10]));
+                        // The receipt's tree and leaf came later: a journal line without them still counts.
+                        signed.put(i, new Signed(f[2], f[3], f[4], f[5].equals("detached"), f[6], f[7], f[8], f[9], f[10],
+                                f.length > 12 ? f[11] : "", f.length > 12 ? f[12] : ""));
                         failed.remove(i);
                     }
                     case "F" -> {

@@ -40,7 +40,7 @@ class FinisherTest {
         Files.createLink(batch.stagedInput(0), original);
         Files.writeString(batch.stagedSignature(0), "signature");
         Journal.Signed s = new Journal.Signed(sha("signed bytes"), "a.txt.p7s", sha("signature"), true, "CN=t", "B-B",
-                "2026-11-25T00:00:00Z", "t", "");
+                "2026-11-25T00:00:00Z", "t", "", "", "");
         batch.journal.signed(0, s);
         batch.signed.put(0, s);
     }

@@ -36,7 +36,7 @@ class JournalTest {
 
     @Test
     void aTornLastLineIsIgnoredAndAFailureAfterASignatureWins() throws IOException {
-        Journal.Signed s = new Journal.Signed("aa", HOSTILE + ".p7s", "bb", true, "CN=x", "B-B", "t", "demo", "");
+        Journal.Signed s = new Journal.Signed("aa", HOSTILE + ".p7s", "bb", true, "CN=x", "B-B", "t", "demo", "12", "3", "7");
         try (Journal j = new Journal(dir)) {
             j.signed(0, s);
             j.signed(1, s);
@@ -52,6 +52,13 @@ class JournalTest {
         assertEquals(Set.of(1, 2), st.failed().keySet());
         assertEquals("b-1", st.marks().get("out-name"));
         assertFalse(st.signed().containsKey(3));
+    }
+
+    @Test
+    void aLineWrittenBeforeReceiptsHadTreeAndLeafStillCounts() throws IOException {
+        Files.writeString(dir.resolve(Journal.FILE), Escape.line("S", "0", "aa", "a.p7s", "bb", "detached", "CN=x", "B-B", "t", "demo", "12"),
+                StandardCharsets.UTF_8);
+        assertEquals(new Journal.Signed("aa", "a.p7s", "bb", true, "CN=x", "B-B", "t", "demo", "12", "", ""), Journal.read(dir).signed().get(0));
     }
 
     @Test
