@@ -99,7 +99,8 @@ public class ArchiveComponent implements Archive {
      * An entry waiting for the writer (with {@code renews}, the entry it renews, or 0), or
      * (entry == null) a request to close the open tree.
      */
-    private record Pending(ArchiveEntry entry, long renews, CompletableFuture<ArchiveReceipt> done, CompletableFuture<Long> closed) {
+    private record Pending(ArchiveEntry entry, long renews, List<Store.KeptObject> kept, CompletableFuture<ArchiveReceipt> done,
+            CompletableFuture<Long> closed) {
     }
 
     @Activate
@@ -170,6 +171,13 @@ public class ArchiveComponent implements Archive {
         writer.join(5_000);
         sealer.awaitTermination(5, TimeUnit.SECONDS);
         store.close();
+        if (documents != null) {
+            try {
+                documents.close();
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "archive document store: " + e.getMessage());
+            }
+        }
     }
 
     @Override
@@ -182,9 +190,8 @@ public class ArchiveComponent implements Archive {
     @Override
     public ArchiveReceipt enter(ArchiveEntry entry) throws SigningException {
         checkDigest(entry);
-        keep(entry);
         CompletableFuture<ArchiveReceipt> done = new CompletableFuture<>();
-        queue.add(new Pending(entry, 0, done, null));
+        queue.add(new Pending(entry, 0, keep(entry), done, null));
         try {
             return done.get(60, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
@@ -204,10 +211,9 @@ public class ArchiveComponent implements Archive {
         List<Pending> pending = new ArrayList<>(entries.size());
         for (ArchiveEntry e : entries) {
             checkDigest(e);
-            keep(e);
             CompletableFuture<ArchiveReceipt> f = new CompletableFuture<>();
             futures.add(f);
-            pending.add(new Pending(e, 0, f, null));
+            pending.add(new Pending(e, 0, keep(e), f, null));
         }
         return await(entries, futures, pending);
     }
@@ -239,18 +245,22 @@ public class ArchiveComponent implements Archive {
         }
     }
 
-    /** Keeps the document and signature for a later hash-tree renewal, before the entry is committed. */
-    private void keep(ArchiveEntry entry) throws SigningException {
-        if (documents == null) {
-            return;
+    /**
+     * Writes the document and signature into the document store for a later hash-tree renewal; the
+     * writer forces them and commits their index rows with the entry.
+     */
+    private List<Store.KeptObject> keep(ArchiveEntry entry) throws SigningException {
+        if (documents == null || entry.document() == null) {
+            return List.of();
         }
         try {
-            if (entry.document() != null) {
-                documents.put(entry.digest().jcaName(), entry.documentHash(), entry.document());
-            }
+            String d = entry.digest().jcaName();
+            List<Store.KeptObject> kept = new ArrayList<>(2);
+            kept.add(new Store.KeptObject(d, entry.documentHash(), documents.put(d, entry.documentHash(), entry.document())));
             if (entry.signature() != null) {
-                documents.put(entry.digest().jcaName(), entry.signatureHash(), entry.signature());
+                kept.add(new Store.KeptObject(d, entry.signatureHash(), documents.put(d, entry.signatureHash(), entry.signature())));
             }
+            return kept;
         } catch (IOException e) {
             throw new SigningException(Reason.ARCHIVE_UNAVAILABLE, "the archive cannot keep " + entry.documentName() + ": " + e.getMessage(), e);
         }
@@ -277,6 +287,7 @@ public class ArchiveComponent implements Archive {
                 long id = cursor[1];
                 int leaf = (int) cursor[2];
                 List<Store.Entry> rows = new ArrayList<>();
+                List<Store.KeptObject> kept = new ArrayList<>();
                 List<CompletableFuture<ArchiveReceipt>> receipts = new ArrayList<>();
                 List<ArchiveReceipt> made = new ArrayList<>();
                 CompletableFuture<Long> closeRequest = null;
@@ -293,6 +304,7 @@ public class ArchiveComponent implements Archive {
                     }
                     rows.add(new Store.Entry(id, open.id(), leaf, p.entry().documentHash(), p.entry().signatureHash(), p.renews() != 0,
                             p.renews()));
+                    kept.addAll(p.kept());
                     receipts.add(p.done());
                     made.add(new ArchiveReceipt(Long.toString(id), Long.toString(open.id()), leaf));
                     id++;
@@ -300,14 +312,17 @@ public class ArchiveComponent implements Archive {
                 }
                 try {
                     if (!rows.isEmpty()) {
-                        store.insert(rows);
+                        if (!kept.isEmpty()) {
+                            documents.force(); // the kept bytes before the rows that point at them
+                        }
+                        store.insert(rows, kept);
                         cursor[1] = id;
                         cursor[2] = leaf;
                     }
                     for (int i = 0; i < receipts.size(); i++) {
                         receipts.get(i).complete(made.get(i));
                     }
-                } catch (SQLException e) {
+                } catch (SQLException | IOException e) {
                     cursor = null; // the database says what was committed, not our count
                     receipts.forEach(f -> f.completeExceptionally(e));
                 }
@@ -390,7 +405,7 @@ public class ArchiveComponent implements Archive {
     public List<ArchiveSeal> seal() throws SigningException {
         synchronized (sealing) {
             CompletableFuture<Long> closed = new CompletableFuture<>();
-            queue.add(new Pending(null, 0, null, closed));
+            queue.add(new Pending(null, 0, List.of(), null, closed));
             try {
                 closed.get(60, TimeUnit.SECONDS);
             } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
@@ -724,7 +739,7 @@ public class ArchiveComponent implements Archive {
                         if (fresh == null) {
                             continue;
                         }
-                        batch.add(new Pending(fresh, e.id(), new CompletableFuture<>(), null));
+                        batch.add(new Pending(fresh, e.id(), List.of(), new CompletableFuture<>(), null));
                         if (batch.size() == GROUP_COMMIT) {
                             renewed += enqueue(batch);
                         }
@@ -755,20 +770,22 @@ public class ArchiveComponent implements Archive {
             notRenewed.add(where + ": the archive keeps no documents (keepDocuments = false)");
             return null;
         }
+        DocumentStore.Location docAt = store.object(t.digest(), e.documentHash());
+        DocumentStore.Location sigAt = e.signatureHash() == null ? null : store.object(t.digest(), e.signatureHash());
+        if (docAt == null || e.signatureHash() != null && sigAt == null) {
+            notRenewed.add(where + ": its " + (docAt == null ? "document" : "signature") + " is not in the document store "
+                    + documents.root());
+            return null;
+        }
         byte[] doc;
         byte[] sig = null;
         try {
-            doc = documents.rehash(t.digest(), e.documentHash(), md.getAlgorithm());
-            if (e.signatureHash() != null) {
-                sig = documents.rehash(t.digest(), e.signatureHash(), md.getAlgorithm());
+            doc = documents.rehash(docAt, t.digest(), e.documentHash(), md.getAlgorithm());
+            if (sigAt != null) {
+                sig = documents.rehash(sigAt, t.digest(), e.signatureHash(), md.getAlgorithm());
             }
         } catch (IOException x) {
             notRenewed.add(where + ": " + x.getMessage());
-            return null;
-        }
-        if (doc == null || e.signatureHash() != null && sig == null) {
-            notRenewed.add(where + ": its " + (doc == null ? "document" : "signature") + " is not in the document store "
-                    + documents.root());
             return null;
         }
         byte[] ha = Evidence.chainsHash(md, chains(e, new ArrayList<>()));

@@ -71,6 +71,14 @@ final class Store implements AutoCloseable {
               original_id BIGINT NOT NULL
             );
             CREATE INDEX IF NOT EXISTS archive_renewal_original ON archive_renewal (original_id);
+            CREATE TABLE IF NOT EXISTS archive_object (
+              digest VARCHAR(16) NOT NULL,
+              hash BYTEA NOT NULL,
+              pack INTEGER NOT NULL,
+              pack_offset BIGINT NOT NULL,
+              length BIGINT NOT NULL,
+              PRIMARY KEY (digest, hash)
+            );
             CREATE TABLE IF NOT EXISTS archive_setting (
               name VARCHAR(64) PRIMARY KEY,
               setting VARCHAR(200) NOT NULL
@@ -105,6 +113,10 @@ final class Store implements AutoCloseable {
         Entry(long id, long tree, int leaf, byte[] documentHash, byte[] signatureHash) {
             this(id, tree, leaf, documentHash, signatureHash, false, 0);
         }
+    }
+
+    /** A kept document or signature: its hash in {@code digest} and where its bytes are. */
+    record KeptObject(String digest, byte[] hash, DocumentStore.Location at) {
     }
 
     record Stamp(long tree, int chain, int seq, String digest, byte[] stamp, Instant genTime, String authority) {
@@ -201,6 +213,14 @@ final class Store implements AutoCloseable {
 
     /** Inserts entries (consecutive ids and leaves of one tree) as one block and commits: the durability point of their receipts. */
     synchronized void insert(List<Entry> entries) throws SQLException {
+        insert(entries, List.of());
+    }
+
+    /**
+     * Inserts entries as one block, with the index rows of the objects kept for them (a hash kept
+     * before keeps its first copy), and commits.
+     */
+    synchronized void insert(List<Entry> entries, List<KeptObject> kept) throws SQLException {
         Entry first = entries.get(0);
         int size = first.documentHash().length;
         byte[] hashes = new byte[entries.size() * (1 + 2 * size)];
@@ -221,6 +241,21 @@ final class Store implements AutoCloseable {
             ps.setInt(4, entries.size());
             ps.setBytes(5, hashes);
             ps.executeUpdate();
+            if (!kept.isEmpty()) {
+                // Portable to PostgreSQL as it stands; H2 accepts it in PostgreSQL mode.
+                try (PreparedStatement k = db.prepareStatement("INSERT INTO archive_object (digest, hash, pack, pack_offset, length) "
+                        + "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
+                    for (KeptObject ko : kept) {
+                        k.setString(1, ko.digest());
+                        k.setBytes(2, ko.hash());
+                        k.setInt(3, ko.at().pack());
+                        k.setLong(4, ko.at().offset());
+                        k.setLong(5, ko.at().length());
+                        k.addBatch();
+                    }
+                    k.executeBatch();
+                }
+            }
             if (entries.stream().anyMatch(Entry::renewal)) {
                 try (PreparedStatement r = db.prepareStatement("INSERT INTO archive_renewal (renewal_id, original_id) VALUES (?, ?)")) {
                     for (Entry e : entries) {
@@ -413,6 +448,17 @@ final class Store implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /** Where a kept object is, or null. */
+    synchronized DocumentStore.Location object(String digest, byte[] hash) throws SQLException {
+        try (PreparedStatement ps = db.prepareStatement("SELECT pack, pack_offset, length FROM archive_object WHERE digest = ? AND hash = ?")) {
+            ps.setString(1, digest);
+            ps.setBytes(2, hash);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? new DocumentStore.Location(rs.getInt(1), rs.getLong(2), rs.getLong(3)) : null;
+            }
+        }
     }
 
     /** The renewal entries of an original entry, oldest first. */

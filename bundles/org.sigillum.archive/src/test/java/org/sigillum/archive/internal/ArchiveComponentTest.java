@@ -148,4 +148,32 @@ class ArchiveComponentTest {
             a.stop();
         }
     }
+
+    @Test
+    void aKeptCopyChangedOnDiskIsNotRenewedAndSaysWhy() throws Exception {
+        TestTsa tsa = new TestTsa();
+        ArchiveComponent a = new ArchiveComponent(dir, dir.resolve("pki"), DigestAlgorithm.SHA256, List.of("test"), Duration.ofSeconds(1),
+                dir.resolve("documents"));
+        a.addAuthority("test", tsa);
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            for (String text : List.of("first document", "second document")) {
+                byte[] doc = text.getBytes();
+                a.enter(new ArchiveEntry(text, DigestAlgorithm.SHA256, md.digest(doc), null, Content.of(doc), null));
+            }
+            a.seal();
+            // One byte of the first kept copy, as a disk fault or a person with access would change it.
+            Path pack = dir.resolve("documents/pack-000001");
+            byte[] bytes = java.nio.file.Files.readAllBytes(pack);
+            assertEquals("first documentsecond document", new String(bytes), "both copies, one after the other");
+            bytes[0] ^= 1;
+            java.nio.file.Files.write(pack, bytes);
+            ArchiveRenewal r = a.renewDigest(DigestAlgorithm.SHA512);
+            assertEquals(1, r.renewed());
+            assertEquals(1, r.notRenewed().size());
+            assertTrue(r.notRenewed().get(0).contains("entry 1") && r.notRenewed().get(0).contains("changed on disk"), r.notRenewed().toString());
+        } finally {
+            a.stop();
+        }
+    }
 }
