@@ -246,8 +246,8 @@ public class ArchiveComponent implements Archive {
     }
 
     /**
-     * Writes the document and signature into the document store for a later hash-tree renewal; the
-     * writer forces them and commits their index rows with the entry.
+     * Writes the document and signature into the document store for a later hash-tree renewal and
+     * forces them; the writer commits their index rows with the entry.
      */
     private List<Store.KeptObject> keep(ArchiveEntry entry) throws SigningException {
         if (documents == null || entry.document() == null) {
@@ -260,6 +260,8 @@ public class ArchiveComponent implements Archive {
             if (entry.signature() != null) {
                 kept.add(new Store.KeptObject(d, entry.signatureHash(), documents.put(d, entry.signatureHash(), entry.signature())));
             }
+            // The kept bytes are durable before the entry that points at them can be.
+            documents.force(kept.stream().map(Store.KeptObject::at).toArray(DocumentStore.Location[]::new));
             return kept;
         } catch (IOException e) {
             throw new SigningException(Reason.ARCHIVE_UNAVAILABLE, "the archive cannot keep " + entry.documentName() + ": " + e.getMessage(), e);
@@ -312,9 +314,6 @@ public class ArchiveComponent implements Archive {
                 }
                 try {
                     if (!rows.isEmpty()) {
-                        if (!kept.isEmpty()) {
-                            documents.force(); // the kept bytes before the rows that point at them
-                        }
                         store.insert(rows, kept);
                         cursor[1] = id;
                         cursor[2] = leaf;
@@ -322,7 +321,7 @@ public class ArchiveComponent implements Archive {
                     for (int i = 0; i < receipts.size(); i++) {
                         receipts.get(i).complete(made.get(i));
                     }
-                } catch (SQLException | IOException e) {
+                } catch (SQLException e) {
                     cursor = null; // the database says what was committed, not our count
                     receipts.forEach(f -> f.completeExceptionally(e));
                 }

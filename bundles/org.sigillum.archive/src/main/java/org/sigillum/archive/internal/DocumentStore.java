@@ -10,7 +10,6 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
@@ -22,11 +21,12 @@ import org.sigillum.api.Content;
  * entered) to where its bytes are, and every read checks the bytes against that hash.
  *
  * <p>The bytes go into append-only pack files ({@code pack-000001} …, a new one after 1 GiB), not
- * one file each: one file per object meant two file creations and two fsyncs per signed document
- * on the caller's thread, and halved the entry rate. Callers write their bytes into a region they
- * reserved, concurrently; the archive's writer forces the packs once per group commit, before the
- * commit that makes the entries and the index rows durable. A crash leaves at most unreferenced
- * bytes at a pack's end, which are never read.
+ * one file each: one file per object meant two file creations and two fsyncs per signed document,
+ * and halved the entry rate. Callers write their bytes into a region they reserved and force the
+ * pack, concurrently (forcing in the archive's single writer, once per group, was slower: the
+ * writer then did two fsyncs per group in a row); only then is the entry queued for the commit that
+ * makes it and its index rows durable. A crash leaves at most unreferenced bytes in a pack, which
+ * are never read.
  */
 final class DocumentStore implements AutoCloseable {
     static final long PACK_SIZE = 1L << 30;
@@ -36,7 +36,6 @@ final class DocumentStore implements AutoCloseable {
 
     private final Path root;
     private final Map<Integer, FileChannel> channels = new ConcurrentHashMap<>();
-    private final Set<Integer> dirty = ConcurrentHashMap.newKeySet();
     private int pack;
     private long end;
 
@@ -89,10 +88,7 @@ final class DocumentStore implements AutoCloseable {
         return at;
     }
 
-    /**
-     * Writes the content into a fresh region and checks it has {@code hash}; durable only after the
-     * next {@link #force()}.
-     */
+    /** Writes the content into a fresh region and checks it has {@code hash}; durable only after {@link #force}. */
     Location put(String digest, byte[] hash, Content content) throws IOException {
         long size = content.size();
         Location at = reserve(size);
@@ -119,15 +115,17 @@ final class DocumentStore implements AutoCloseable {
         if (!MessageDigest.isEqual(md.digest(), hash)) {
             throw new IOException("the content given for the archive does not have the hash given with it");
         }
-        dirty.add(at.pack());
         return at;
     }
 
-    /** Forces every pack written since the last call (a pack is marked dirty only after its bytes are written). */
-    void force() throws IOException {
-        for (Integer p : dirty) {
-            dirty.remove(p);
-            channel(p).force(false);
+    /** Forces the packs these objects were written to. */
+    void force(Location... written) throws IOException {
+        int done = -1;
+        for (Location at : written) {
+            if (at.pack() != done) {
+                channel(at.pack()).force(false);
+                done = at.pack();
+            }
         }
     }
 
