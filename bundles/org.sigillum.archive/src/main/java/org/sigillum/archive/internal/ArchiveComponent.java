@@ -86,11 +86,11 @@ public class ArchiveComponent implements Archive {
     private final ScheduledExecutorService sealer;
     private final Duration retryFirst;
     private final Object sealing = new Object();
-    /** Recently used trees for evidence export (a tree of a million leaves is about 64 MB). */
+    /** Recently used trees for evidence export and renewal (a renewal touches every chain of an entry: one tree per renewal). */
     private final Map<Long, HashTree> trees = new LinkedHashMap<>(4, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<Long, HashTree> eldest) {
-            return size() > 2;
+            return size() > 4;
         }
     };
     private volatile boolean stopping;
@@ -99,8 +99,8 @@ public class ArchiveComponent implements Archive {
      * An entry waiting for the writer (with {@code renews}, the entry it renews, or 0), or
      * (entry == null) a request to close the open tree.
      */
-    private record Pending(ArchiveEntry entry, long renews, List<Store.KeptObject> kept, CompletableFuture<ArchiveReceipt> done,
-            CompletableFuture<Long> closed) {
+    private record Pending(ArchiveEntry entry, long renews, int priorStamps, List<Store.KeptObject> kept,
+            CompletableFuture<ArchiveReceipt> done, CompletableFuture<Long> closed) {
     }
 
     @Activate
@@ -132,7 +132,19 @@ public class ArchiveComponent implements Archive {
             // A renewal is a decision about the evidence already held; the configuration file may be older.
             LOG.log(System.Logger.Level.INFO, "archive digest is " + renewedTo + " since a hash-tree renewal (configured: " + digest + ")");
         }
-        store.openTree(this.digest.jcaName());
+        Store.Tree open = store.openTree(this.digest.jcaName());
+        if (!open.digest().equals(this.digest.jcaName())) {
+            // The digest changed while the server was down (the configuration, or a renewal cut
+            // short): the open tree takes no more entries of its digest.
+            long entries = store.next(open.id())[1] - 1;
+            if (entries == 0) {
+                store.redigest(open.id(), this.digest.jcaName());
+            } else {
+                store.close(open.id(), entries, this.digest.jcaName());
+                LOG.log(System.Logger.Level.INFO, "archive tree " + open.id() + " (" + open.digest() + ") closed: new entries use "
+                        + this.digest.jcaName() + "; it is sealed with the next seal");
+            }
+        }
         this.writer = new Thread(this::write, "sigillum-archive-writer");
         writer.setDaemon(true);
         writer.start();
@@ -191,7 +203,7 @@ public class ArchiveComponent implements Archive {
     public ArchiveReceipt enter(ArchiveEntry entry) throws SigningException {
         checkDigest(entry);
         CompletableFuture<ArchiveReceipt> done = new CompletableFuture<>();
-        queue.add(new Pending(entry, 0, keep(entry), done, null));
+        queue.add(new Pending(entry, 0, 0, keep(entry), done, null));
         try {
             return done.get(60, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
@@ -213,7 +225,7 @@ public class ArchiveComponent implements Archive {
             checkDigest(e);
             CompletableFuture<ArchiveReceipt> f = new CompletableFuture<>();
             futures.add(f);
-            pending.add(new Pending(e, 0, keep(e), f, null));
+            pending.add(new Pending(e, 0, 0, keep(e), f, null));
         }
         return await(entries, futures, pending);
     }
@@ -301,11 +313,12 @@ public class ArchiveComponent implements Archive {
                         break;
                     }
                     if (!p.entry().digest().jcaName().equals(open.digest())) {
-                        p.done().completeExceptionally(new IOException("the archive's digest changed to " + open.digest()));
+                        p.done().completeExceptionally(new IOException("the open tree takes " + open.digest() + " hashes; this entry has "
+                                + p.entry().digest().jcaName()));
                         continue;
                     }
                     rows.add(new Store.Entry(id, open.id(), leaf, p.entry().documentHash(), p.entry().signatureHash(), p.renews() != 0,
-                            p.renews()));
+                            p.renews(), p.priorStamps()));
                     kept.addAll(p.kept());
                     receipts.add(p.done());
                     made.add(new ArchiveReceipt(Long.toString(id), Long.toString(open.id()), leaf));
@@ -327,7 +340,8 @@ public class ArchiveComponent implements Archive {
                 }
                 if (closeRequest != null) {
                     try {
-                        long entries = leaf - 1;
+                        // What is committed, not our count: a failed insert above did not add its leaves.
+                        long entries = store.next(open.id())[1] - 1;
                         if (entries > 0) {
                             store.close(open.id(), entries, digest.jcaName());
                             closeRequest.complete(open.id());
@@ -404,7 +418,7 @@ public class ArchiveComponent implements Archive {
     public List<ArchiveSeal> seal() throws SigningException {
         synchronized (sealing) {
             CompletableFuture<Long> closed = new CompletableFuture<>();
-            queue.add(new Pending(null, 0, List.of(), null, closed));
+            queue.add(new Pending(null, 0, 0, List.of(), null, closed));
             try {
                 closed.get(60, TimeUnit.SECONDS);
             } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
@@ -620,28 +634,35 @@ public class ArchiveComponent implements Archive {
     /**
      * The archive-time-stamp chains of an original entry, oldest first: its own tree's, then one for
      * each hash-tree renewal whose tree is sealed (a renewal still waiting for its seal is left out,
-     * so the record is valid as it stands).
+     * so the record is valid as it stands). A chain followed by a renewal ends with the stamps it had
+     * when the renewal hashed it: its tree may have had time-stamp renewals since (for the entries
+     * it still holds that could not be renewed), which are not part of this entry's record.
      */
     private List<ArchiveTimeStampChain> chains(Store.Entry original, List<String> digests) throws SQLException, IOException, NoSuchAlgorithmException {
-        List<ArchiveTimeStampChain> chains = new ArrayList<>();
-        chains.add(chain(original, digests));
-        for (long id : store.renewals(original.id())) {
-            Store.Entry r = store.entry(id);
-            Store.Tree t = store.tree(r.tree());
+        List<Store.Entry> locations = new ArrayList<>(List.of(original));
+        List<Integer> cuts = new ArrayList<>();
+        for (Store.Renewal r : store.renewals(original.id())) {
+            Store.Entry re = store.entry(r.id());
+            Store.Tree t = store.tree(re.tree());
             if (!t.state().equals("SEALED") && !t.state().equals("RENEWED")) {
                 break;
             }
-            chains.add(chain(r, digests));
+            locations.add(re);
+            cuts.add(r.priorStamps());
+        }
+        List<ArchiveTimeStampChain> chains = new ArrayList<>();
+        for (int i = 0; i < locations.size(); i++) {
+            chains.add(chain(locations.get(i), digests, i < cuts.size() ? cuts.get(i) : Integer.MAX_VALUE));
         }
         return chains;
     }
 
-    /** The chain of one entry's tree: its reduced hash tree and the tree's time stamps. */
-    private ArchiveTimeStampChain chain(Store.Entry e, List<String> digests) throws SQLException, IOException, NoSuchAlgorithmException {
+    /** The chain of one entry's tree: its reduced hash tree and the tree's first {@code maxStamps} time stamps. */
+    private ArchiveTimeStampChain chain(Store.Entry e, List<String> digests, int maxStamps) throws SQLException, IOException, NoSuchAlgorithmException {
         Store.Tree t = store.tree(e.tree());
         HashTree tree = readTree(t.id());
         byte[][] group = e.signatureHash() == null ? new byte[][] { e.documentHash() } : new byte[][] { e.documentHash(), e.signatureHash() };
-        List<byte[]> stamps = store.stamps(t.id()).stream().filter(s -> s.chain() == 0).map(Store.Stamp::stamp).toList();
+        List<byte[]> stamps = store.stamps(t.id()).stream().filter(s -> s.chain() == 0).limit(maxStamps).map(Store.Stamp::stamp).toList();
         // Level 0: the neighbouring leaf, from its entry (or the link); above it, the stored levels.
         List<byte[]> path = new ArrayList<>();
         int sibling = e.leaf() ^ 1;
@@ -650,8 +671,12 @@ public class ArchiveComponent implements Archive {
             if (sibling == 0) {
                 path.add(t.link());
             } else {
-                Store.Entry n = store.entries(t.id(), List.of(sibling)).get(0);
-                path.add(n.signatureHash() == null ? HashTree.leaf(md, n.documentHash()) : HashTree.leaf(md, n.documentHash(), n.signatureHash()));
+                List<Store.Entry> n = store.entries(t.id(), List.of(sibling));
+                if (n.isEmpty()) {
+                    throw new IOException("tree " + t.id() + " counts " + t.entries() + " entries but leaf " + sibling + " is not stored");
+                }
+                path.add(n.get(0).signatureHash() == null ? HashTree.leaf(md, n.get(0).documentHash())
+                        : HashTree.leaf(md, n.get(0).documentHash(), n.get(0).signatureHash()));
             }
         }
         path.addAll(tree.path(e.leaf() / 2));
@@ -701,6 +726,14 @@ public class ArchiveComponent implements Archive {
     @Override
     public ArchiveRenewal renewDigest(DigestAlgorithm to) throws SigningException {
         synchronized (sealing) {
+            if (documents == null) {
+                throw new SigningException(Reason.BAD_REQUEST, "hash-tree renewal hashes the documents again, and this archive keeps none"
+                        + " (keepDocuments = false); time-stamp renewal (renew --timestamps) still works");
+            }
+            if (to.length() < digest.length() || to.length() == digest.length() && to != digest) {
+                throw new SigningException(Reason.BAD_REQUEST, "a hash-tree renewal needs a stronger digest than " + digest.jcaName()
+                        + ", not " + to.jcaName());
+            }
             String name = to.jcaName();
             List<ArchiveSeal> seals = new ArrayList<>();
             List<String> notRenewed = new ArrayList<>();
@@ -715,13 +748,16 @@ public class ArchiveComponent implements Archive {
                     throw new SigningException(Reason.TSA_UNAVAILABLE, "a closed tree is still waiting for its time stamp; renew when it is sealed");
                 }
                 MessageDigest md = MessageDigest.getInstance(name);
+                List<Long> done = new ArrayList<>();
+                // Trees whose chain some entry still needs: the newest chain of an entry that could not be renewed.
+                java.util.Set<Long> stillNeeded = new java.util.HashSet<>();
                 for (Store.Tree t : store.trees("SEALED")) {
                     if (t.digest().equals(name)) {
                         continue;
                     }
+                    done.add(t.id());
                     List<Store.Entry> entries = store.entries(t.id());
                     if (entries.isEmpty()) {
-                        store.renewed(t.id());
                         continue;
                     }
                     Map<Long, Long> newest = store.newestRenewals(entries.get(0).id(), entries.get(entries.size() - 1).id());
@@ -731,20 +767,29 @@ public class ArchiveComponent implements Archive {
                             continue; // renewed through its original entry, which names every chain
                         }
                         Long last = newest.get(e.id());
-                        if (last != null && store.tree(store.entry(last).tree()).digest().equals(name)) {
+                        Store.Tree lastTree = last == null ? t : store.tree(store.entry(last).tree());
+                        if (lastTree.digest().equals(name)) {
                             continue; // an earlier, interrupted run renewed it already
                         }
-                        ArchiveEntry fresh = renewal(e, t, md, notRenewed);
+                        Pending fresh = renewal(e, t, md, notRenewed);
                         if (fresh == null) {
+                            stillNeeded.add(lastTree.id());
                             continue;
                         }
-                        batch.add(new Pending(fresh, e.id(), List.of(), new CompletableFuture<>(), null));
+                        batch.add(fresh);
                         if (batch.size() == GROUP_COMMIT) {
                             renewed += enqueue(batch);
                         }
                     }
                     renewed += enqueue(batch);
-                    store.renewed(t.id());
+                }
+                // Only now, and only where no entry still needs it, is a chain closed to time-stamp
+                // renewal. The records do not depend on it: each renewal entry recorded how many
+                // stamps the chain before it had.
+                for (long id : done) {
+                    if (!stillNeeded.contains(id)) {
+                        store.renewed(id);
+                    }
                 }
                 seals.addAll(seal());
             } catch (SQLException | IOException | NoSuchAlgorithmException e) {
@@ -762,18 +807,14 @@ public class ArchiveComponent implements Archive {
      * RFC 4998 §5.3 for one data-object group: each of its objects hashed with the new digest, then
      * with the hash of all its chains so far. Null (and a reason) when the document store lacks it.
      */
-    private ArchiveEntry renewal(Store.Entry e, Store.Tree t, MessageDigest md, List<String> notRenewed)
+    private Pending renewal(Store.Entry e, Store.Tree t, MessageDigest md, List<String> notRenewed)
             throws SQLException, IOException, NoSuchAlgorithmException {
         String where = "entry " + e.id() + " (tree " + t.id() + ", leaf " + e.leaf() + ")";
-        if (documents == null) {
-            notRenewed.add(where + ": the archive keeps no documents (keepDocuments = false)");
-            return null;
-        }
         DocumentStore.Location docAt = store.object(t.digest(), e.documentHash());
         DocumentStore.Location sigAt = e.signatureHash() == null ? null : store.object(t.digest(), e.signatureHash());
         if (docAt == null || e.signatureHash() != null && sigAt == null) {
             notRenewed.add(where + ": its " + (docAt == null ? "document" : "signature") + " is not in the document store "
-                    + documents.root());
+                    + documents.root() + " (entered with its hashes only)");
             return null;
         }
         byte[] doc;
@@ -787,9 +828,12 @@ public class ArchiveComponent implements Archive {
             notRenewed.add(where + ": " + x.getMessage());
             return null;
         }
-        byte[] ha = Evidence.chainsHash(md, chains(e, new ArrayList<>()));
-        return new ArchiveEntry("renewal of entry " + e.id(), DigestAlgorithm.parse(md.getAlgorithm()), Evidence.renewed(md, doc, ha),
-                sig == null ? null : Evidence.renewed(md, sig, ha));
+        List<ArchiveTimeStampChain> chains = chains(e, new ArrayList<>());
+        byte[] ha = Evidence.chainsHash(md, chains);
+        int priorStamps = chains.get(chains.size() - 1).getArchiveTimestamps().length;
+        ArchiveEntry fresh = new ArchiveEntry("renewal of entry " + e.id(), DigestAlgorithm.parse(md.getAlgorithm()),
+                Evidence.renewed(md, doc, ha), sig == null ? null : Evidence.renewed(md, sig, ha));
+        return new Pending(fresh, e.id(), priorStamps, List.of(), new CompletableFuture<>(), null);
     }
 
     /** Hands renewal entries to the writer and waits until they are committed; empties the batch. */

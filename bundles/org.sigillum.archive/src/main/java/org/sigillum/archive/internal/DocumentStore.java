@@ -42,6 +42,7 @@ final class DocumentStore implements AutoCloseable {
     DocumentStore(Path root) throws IOException {
         this.root = root.toAbsolutePath().normalize();
         Files.createDirectories(this.root);
+        forceDirectory();
         int last = 0;
         try (Stream<Path> s = Files.list(this.root)) {
             for (Path p : s.toList()) {
@@ -64,18 +65,34 @@ final class DocumentStore implements AutoCloseable {
         return root.resolve(String.format("pack-%06d", n));
     }
 
+    /**
+     * The pack's channel, shared by every thread. A channel is closed for all when any thread using
+     * it is interrupted (a hot-folder worker stopped mid-write); it is then opened again, so one
+     * interrupt does not stop the archive from keeping documents.
+     */
     private FileChannel channel(int n) throws IOException {
         FileChannel ch = channels.get(n);
-        if (ch == null) {
+        if (ch == null || !ch.isOpen()) {
             synchronized (channels) {
                 ch = channels.get(n);
-                if (ch == null) {
-                    ch = FileChannel.open(file(n), StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+                if (ch == null || !ch.isOpen()) {
+                    Path f = file(n);
+                    boolean created = !Files.exists(f);
+                    ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+                    if (created) {
+                        forceDirectory(); // a new pack's name must survive a power loss like its bytes
+                    }
                     channels.put(n, ch);
                 }
             }
         }
         return ch;
+    }
+
+    private void forceDirectory() throws IOException {
+        try (FileChannel dir = FileChannel.open(root, StandardOpenOption.READ)) {
+            dir.force(true);
+        }
     }
 
     private synchronized Location reserve(long length) {
@@ -90,6 +107,17 @@ final class DocumentStore implements AutoCloseable {
 
     /** Writes the content into a fresh region and checks it has {@code hash}; durable only after {@link #force}. */
     Location put(String digest, byte[] hash, Content content) throws IOException {
+        try {
+            return write(digest, hash, content);
+        } catch (java.nio.channels.ClosedByInterruptException e) {
+            throw e; // this thread was interrupted: it stops
+        } catch (java.nio.channels.ClosedChannelException e) {
+            // Another thread's interrupt closed the shared channel under us: once more, in a new region.
+            return write(digest, hash, content);
+        }
+    }
+
+    private Location write(String digest, byte[] hash, Content content) throws IOException {
         long size = content.size();
         Location at = reserve(size);
         FileChannel ch = channel(at.pack());
@@ -123,7 +151,13 @@ final class DocumentStore implements AutoCloseable {
         int done = -1;
         for (Location at : written) {
             if (at.pack() != done) {
-                channel(at.pack()).force(false);
+                try {
+                    channel(at.pack()).force(false);
+                } catch (java.nio.channels.ClosedByInterruptException e) {
+                    throw e;
+                } catch (java.nio.channels.ClosedChannelException e) {
+                    channel(at.pack()).force(false);
+                }
                 done = at.pack();
             }
         }

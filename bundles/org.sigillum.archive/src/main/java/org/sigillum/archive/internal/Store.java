@@ -68,7 +68,8 @@ final class Store implements AutoCloseable {
             );
             CREATE TABLE IF NOT EXISTS archive_renewal (
               renewal_id BIGINT PRIMARY KEY,
-              original_id BIGINT NOT NULL
+              original_id BIGINT NOT NULL,
+              prior_stamps INTEGER NOT NULL
             );
             CREATE INDEX IF NOT EXISTS archive_renewal_original ON archive_renewal (original_id);
             CREATE TABLE IF NOT EXISTS archive_object (
@@ -108,11 +109,20 @@ final class Store implements AutoCloseable {
     record Tree(long id, String digest, String state, Instant openedAt, long entries, byte[] link, byte[] root) {
     }
 
-    /** {@code renews}: for a renewal entry, the id of the entry it renews (0 when unknown or none); {@code renewal}: the flag. */
-    record Entry(long id, long tree, int leaf, byte[] documentHash, byte[] signatureHash, boolean renewal, long renews) {
+    /**
+     * {@code renewal}: the flag; for a renewal entry being inserted, {@code renews} is the entry it
+     * renews and {@code priorStamps} the number of time stamps the newest chain before it had when
+     * the renewal hashed the chains (later time stamps of that chain are not part of this entry's
+     * record). Both are 0 when read from a block.
+     */
+    record Entry(long id, long tree, int leaf, byte[] documentHash, byte[] signatureHash, boolean renewal, long renews, int priorStamps) {
         Entry(long id, long tree, int leaf, byte[] documentHash, byte[] signatureHash) {
-            this(id, tree, leaf, documentHash, signatureHash, false, 0);
+            this(id, tree, leaf, documentHash, signatureHash, false, 0, 0);
         }
+    }
+
+    /** A renewal of an entry, and how many stamps the chain before it had then. */
+    record Renewal(long id, int priorStamps) {
     }
 
     /** A kept document or signature: its hash in {@code digest} and where its bytes are. */
@@ -257,11 +267,12 @@ final class Store implements AutoCloseable {
                 }
             }
             if (entries.stream().anyMatch(Entry::renewal)) {
-                try (PreparedStatement r = db.prepareStatement("INSERT INTO archive_renewal (renewal_id, original_id) VALUES (?, ?)")) {
+                try (PreparedStatement r = db.prepareStatement("INSERT INTO archive_renewal (renewal_id, original_id, prior_stamps) VALUES (?, ?, ?)")) {
                     for (Entry e : entries) {
                         if (e.renewal()) {
                             r.setLong(1, e.id());
                             r.setLong(2, e.renews());
+                            r.setInt(3, e.priorStamps());
                             r.addBatch();
                         }
                     }
@@ -291,7 +302,7 @@ final class Store implements AutoCloseable {
         for (int i = 0, o = 0; i < n; i++, o += 1 + 2 * size) {
             byte[] doc = java.util.Arrays.copyOfRange(hashes, o + 1, o + 1 + size);
             byte[] sig = (hashes[o] & 1) == 0 ? null : java.util.Arrays.copyOfRange(hashes, o + 1 + size, o + 1 + 2 * size);
-            out.add(new Entry(id + i, tree, leaf + i, doc, sig, (hashes[o] & 2) != 0, 0));
+            out.add(new Entry(id + i, tree, leaf + i, doc, sig, (hashes[o] & 2) != 0, 0, 0));
         }
         return out;
     }
@@ -307,7 +318,7 @@ final class Store implements AutoCloseable {
         int o = index * (1 + 2 * size);
         byte[] doc = java.util.Arrays.copyOfRange(hashes, o + 1, o + 1 + size);
         byte[] sig = (hashes[o] & 1) == 0 ? null : java.util.Arrays.copyOfRange(hashes, o + 1 + size, o + 1 + 2 * size);
-        return new Entry(rs.getLong(3) + index, rs.getLong(1), rs.getInt(2) + index, doc, sig, (hashes[o] & 2) != 0, 0);
+        return new Entry(rs.getLong(3) + index, rs.getLong(1), rs.getInt(2) + index, doc, sig, (hashes[o] & 2) != 0, 0, 0);
     }
 
     private static final String BLOCK = "SELECT tree_id, first_leaf, first_id, entries, hashes FROM archive_block ";
@@ -462,13 +473,13 @@ final class Store implements AutoCloseable {
     }
 
     /** The renewal entries of an original entry, oldest first. */
-    synchronized List<Long> renewals(long original) throws SQLException {
-        List<Long> out = new ArrayList<>();
-        try (PreparedStatement ps = db.prepareStatement("SELECT renewal_id FROM archive_renewal WHERE original_id = ? ORDER BY renewal_id")) {
+    synchronized List<Renewal> renewals(long original) throws SQLException {
+        List<Renewal> out = new ArrayList<>();
+        try (PreparedStatement ps = db.prepareStatement("SELECT renewal_id, prior_stamps FROM archive_renewal WHERE original_id = ? ORDER BY renewal_id")) {
             ps.setLong(1, original);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add(rs.getLong(1));
+                    out.add(new Renewal(rs.getLong(1), rs.getInt(2)));
                 }
             }
         }

@@ -131,18 +131,29 @@ class ArchiveComponentTest {
             a.seal();
             assertEquals(List.of(r.id()), a.find(Content.of(fresh)).stream().map(ArchiveReceipt::id).toList());
             assertEquals(List.of(receipts.get(2).id()), a.find(Content.of("document 2".getBytes())).stream().map(ArchiveReceipt::id).toList());
-            byte[] frozen = a.evidence(receipts.get(2).id());
+            // Tree 1 still holds the entry that could not be renewed, so its chain goes on being
+            // renewed; the renewed entries' records keep their first chain as it was when hashed.
             List<String> renewedTrees = a.renewTimeStamps().stream().map(ArchiveSeal::tree).toList();
-            assertFalse(renewedTrees.contains(receipts.get(2).tree()), "a renewed tree's chain is closed: " + renewedTrees);
-            assertFalse(renewedTrees.isEmpty(), "the trees of the new digest are renewed");
-            assertFalse(java.util.Arrays.equals(frozen, a.evidence(receipts.get(2).id())), "the newest chain grew");
-            new org.bouncycastle.tsp.ers.ERSEvidenceRecord(a.evidence(receipts.get(2).id()), digests)
-                    .validatePresent(new org.bouncycastle.tsp.ers.ERSByteData("document 2".getBytes()), new java.util.Date());
+            assertTrue(renewedTrees.contains(receipts.get(5).tree()), "the lost entry's tree is still renewed: " + renewedTrees);
+            byte[] grown = a.evidence(receipts.get(2).id());
+            var grownChains = org.bouncycastle.asn1.tsp.EvidenceRecord.getInstance(grown).getArchiveTimeStampSequence().getArchiveTimeStampChains();
+            assertEquals(2, grownChains[0].getArchiveTimestamps().length, "the first chain ends where the renewal hashed it");
+            assertEquals(2, grownChains[1].getArchiveTimestamps().length, "the newest chain grew");
+            assertEquals(3, org.bouncycastle.asn1.tsp.EvidenceRecord.getInstance(a.evidence(receipts.get(5).id())).getArchiveTimeStampSequence()
+                    .getArchiveTimeStampChains()[0].getArchiveTimestamps().length, "the lost entry's only chain got its renewal");
+            for (int i : new int[] { 2, 5 }) {
+                var bc = new org.bouncycastle.tsp.ers.ERSEvidenceRecord(a.evidence(receipts.get(i).id()), digests);
+                bc.validatePresent(new org.bouncycastle.tsp.ers.ERSByteData(i == 5 ? "lost".getBytes() : "document 2".getBytes()),
+                        new java.util.Date());
+                bc.validate(new org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoVerifierBuilder().build(tsa.certificate));
+            }
+            assertThrows(SigningException.class, () -> a.renewDigest(DigestAlgorithm.SHA384), "a weaker digest is refused");
             java.nio.file.Files.createDirectories(dir.resolve("pki"));
             java.nio.file.Files.writeString(dir.resolve("pki/test-tsa.pem"), "-----BEGIN CERTIFICATE-----\n"
                     + java.util.Base64.getMimeEncoder().encodeToString(tsa.certificate.getEncoded()) + "\n-----END CERTIFICATE-----\n");
             assertTrue(a.verifyChain().valid(), a.verifyChain().lines().toString());
             assertTrue(a.verify(after, Content.of("document 2".getBytes()), Content.of("signature 2".getBytes())).valid());
+            assertTrue(a.verify(grown, Content.of("document 2".getBytes()), Content.of("signature 2".getBytes())).valid());
             assertFalse(a.verify(after, Content.of("document 2".getBytes()), Content.of("signature 3".getBytes())).valid());
         } finally {
             a.stop();
@@ -174,6 +185,31 @@ class ArchiveComponentTest {
             assertTrue(r.notRenewed().get(0).contains("entry 1") && r.notRenewed().get(0).contains("changed on disk"), r.notRenewed().toString());
         } finally {
             a.stop();
+        }
+    }
+
+    @Test
+    void aDigestChangedWhileDownClosesTheOpenTreeAndRenewalNeedsKeptDocuments() throws Exception {
+        TestTsa tsa = new TestTsa();
+        MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+        ArchiveComponent a = new ArchiveComponent(dir, dir.resolve("pki"), DigestAlgorithm.SHA256, List.of("test"), Duration.ofSeconds(1), null);
+        a.addAuthority("test", tsa);
+        try {
+            a.enter(new ArchiveEntry("old", DigestAlgorithm.SHA256, sha256.digest("old".getBytes()), null));
+            assertThrows(SigningException.class, () -> a.renewDigest(DigestAlgorithm.SHA512), "no kept documents, no hash-tree renewal");
+        } finally {
+            a.stop();
+        }
+        // The configuration now says SHA-512: the open SHA-256 tree takes no more entries and is sealed with the next seal.
+        ArchiveComponent b = new ArchiveComponent(dir, dir.resolve("pki"), DigestAlgorithm.SHA512, List.of("test"), Duration.ofSeconds(1), null);
+        b.addAuthority("test", tsa);
+        try {
+            ArchiveReceipt r = b.enter(new ArchiveEntry("new", DigestAlgorithm.SHA512, MessageDigest.getInstance("SHA-512").digest("new".getBytes()), null));
+            assertEquals("2", r.tree());
+            assertEquals(List.of("1", "2"), b.seal().stream().map(ArchiveSeal::tree).toList());
+            assertTrue(b.evidence("1").length > 0);
+        } finally {
+            b.stop();
         }
     }
 }

@@ -248,6 +248,8 @@ public class SigningServiceImpl implements SigningService, VerificationService {
             Instant signingTime = Instant.now().truncatedTo(ChronoUnit.SECONDS);
             SignatureParameters params = new SignatureParameters(profile.format(), profile.level(), profile.digest(),
                     profile.padding(), profile.packaging(), signingTime, profile.options());
+            // Before the token and the TSA are used: a signature the archive cannot take is thrown away.
+            requiredArchive();
             SignedDocument result = null;
             // A token that fails (went away, needs activation, holds an expired certificate) hands
             // the document to the next one of the pool; a refused PIN never goes anywhere else.
@@ -275,7 +277,13 @@ public class SigningServiceImpl implements SigningService, VerificationService {
                         out.content().release(); // never handed out
                         throw e;
                     }
-                    Optional<ArchiveReceipt> receipt = enterArchive(document, sha256, out);
+                    Optional<ArchiveReceipt> receipt;
+                    try {
+                        receipt = enterArchive(document, sha256, out);
+                    } catch (SigningException | RuntimeException e) {
+                        out.content().release(); // never handed out
+                        throw e;
+                    }
                     result = new SignedDocument(document.name(), out, sha256, cert, tokenId, profile.format(),
                             profile.level(), profile.packaging(), signingTime, receipt);
                     receipt.ifPresent(r -> entry.put("archive", r.id()));
@@ -382,10 +390,6 @@ public class SigningServiceImpl implements SigningService, VerificationService {
     }
 
     /**
-     * Enters the document and what the signer keeps (the .p7s, the .p7m, the signed PDF) into the
-     * archive, hashed with the archive's digest: the pair an auditor later holds in hand.
-     */
-    /**
      * Where the archive plug-in is deployed, every document must enter it: a signature handed out
      * without its archive entry would be missing from the evidence for good. So while the plug-in is
      * there but its service is not (starting, or its database failing), signing waits (a retryable
@@ -435,6 +439,10 @@ public class SigningServiceImpl implements SigningService, VerificationService {
         }
     }
 
+    /**
+     * Enters the document and what the signer keeps (the .p7s, the .p7m, the signed PDF) into the
+     * archive, hashed with the archive's digest: the pair an auditor later holds in hand.
+     */
     private Optional<ArchiveReceipt> enterArchive(Document document, String sha256, FormatOutput out) throws SigningException {
         Archive archive = requiredArchive();
         if (archive == null) {

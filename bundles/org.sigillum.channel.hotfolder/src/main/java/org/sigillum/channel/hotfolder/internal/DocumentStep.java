@@ -160,22 +160,11 @@ final class DocumentStep {
     }
 
     /**
-     * An archive-only root: the document enters the archive unsigned; its copy is staged as the
-     * batch's output under its own name, so the outgoing folder holds what was archived, and READY
-     * holds the receipt.
+     * An archive-only root: the document's copy is staged as the batch's output under its own name,
+     * hashed as it is written, and that staged copy is what enters the archive unsigned: the bytes
+     * archived, the bytes published and the hash in READY are the same. READY holds the receipt.
      */
     private Journal.Signed archive(Batch batch, Manifest.Entry e, Content content, Path staged) throws Outcome {
-        org.sigillum.api.ArchiveReceipt receipt;
-        try {
-            receipt = signing.archive("hotfolder:" + settings.name(), new Document(e.rel(), content));
-        } catch (SigningException x) {
-            if (DOCUMENT_FAULTS.contains(x.reason())) {
-                throw new Outcome.Refused(x.reason().label(), x.getMessage());
-            }
-            throw new Outcome.Held(x.reason().label(), x.getMessage(), x);
-        } catch (LinkageError x) {
-            throw new Outcome.Held(Reason.ARCHIVE_UNAVAILABLE.label(), "a plug-in went away while archiving", x);
-        }
         Path out = batch.stagedSignature(e.index());
         String sha;
         try {
@@ -189,7 +178,18 @@ final class DocumentStep {
             sha = HexFormat.of().formatHex(md.digest());
             Files.deleteIfExists(staged);
         } catch (IOException x) {
-            throw new Outcome.Held(Reason.IO_ERROR.label(), "the archived copy cannot be staged in " + settings.work() + ": " + x.getMessage(), x);
+            throw new Outcome.Held(Reason.IO_ERROR.label(), "the copy to archive cannot be staged in " + settings.work() + ": " + x.getMessage(), x);
+        }
+        org.sigillum.api.ArchiveReceipt receipt;
+        try {
+            receipt = signing.archive("hotfolder:" + settings.name(), new Document(e.rel(), Content.of(out)));
+        } catch (SigningException x) {
+            if (DOCUMENT_FAULTS.contains(x.reason())) {
+                throw new Outcome.Refused(x.reason().label(), x.getMessage());
+            }
+            throw new Outcome.Held(x.reason().label(), x.getMessage(), x);
+        } catch (LinkageError x) {
+            throw new Outcome.Held(Reason.ARCHIVE_UNAVAILABLE.label(), "a plug-in went away while archiving", x);
         }
         return new Journal.Signed(sha, e.rel(), sha, false, "", "", "", "", receipt.id(), receipt.tree(), Long.toString(receipt.leaf()));
     }
