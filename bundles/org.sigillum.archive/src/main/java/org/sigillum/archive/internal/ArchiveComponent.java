@@ -455,7 +455,7 @@ public class ArchiveComponent implements Archive {
         long t4 = System.nanoTime();
         LOG.log(System.Logger.Level.INFO, String.format("archive tree %d: read %d ms, build %d ms, time stamp %d ms, files %d ms",
                 t.id(), (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000, (t4 - t3) / 1_000_000));
-        store.sealed(t.id(), link, root, new Store.Stamp(t.id(), 0, 0, t.digest(), ts.encoded(), ts.genTime(), ts.authority()));
+        store.sealed(t.id(), link, root, new Store.Stamp(t.id(), 0, ts.encoded(), ts.genTime(), ts.authority()));
         synchronized (trees) {
             trees.put(t.id(), upper(tree));
         }
@@ -523,14 +523,12 @@ public class ArchiveComponent implements Archive {
         synchronized (sealing) {
             List<ArchiveSeal> renewed = new ArrayList<>();
             try {
+                // Not the RENEWED trees: their entries' newest chain is in a later tree, which is renewed instead.
                 for (Store.Tree t : store.trees("SEALED")) {
-                    if (!"SEALED".equals(t.state())) {
-                        continue; // RENEWED: its entries' newest chain is in a later tree, which is renewed instead
-                    }
-                    List<Store.Stamp> chain = store.stamps(t.id()).stream().filter(s -> s.chain() == 0).toList();
+                    List<Store.Stamp> chain = store.stamps(t.id());
                     byte[] imprint = Evidence.renewalImprint(t.digest(), chain.stream().map(Store.Stamp::stamp).toList());
                     TimeStamp ts = stamp(DigestAlgorithm.parse(t.digest()), imprint);
-                    store.addStamp(new Store.Stamp(t.id(), 0, chain.size(), t.digest(), ts.encoded(), ts.genTime(), ts.authority()));
+                    store.addStamp(new Store.Stamp(t.id(), chain.size(), ts.encoded(), ts.genTime(), ts.authority()));
                     renewed.add(new ArchiveSeal(Long.toString(t.id()), t.entries(), imprint, ts.genTime(), ts.authority()));
                 }
             } catch (SQLException | IOException e) {
@@ -617,7 +615,7 @@ public class ArchiveComponent implements Archive {
                         + store.original(e.id()) + "; ask for that entry's evidence, which carries this chain too");
             }
             Store.Tree t = store.tree(e.tree());
-            if (!t.state().equals("SEALED") && !t.state().equals("RENEWED")) {
+            if (!t.sealed()) {
                 throw new SigningException(Reason.ARCHIVE_UNAVAILABLE, "entry " + receiptId + " is in tree " + t.id()
                         + ", which is not sealed yet (" + t.state().toLowerCase() + "); seal it with ./sigillum archive seal");
             }
@@ -644,7 +642,7 @@ public class ArchiveComponent implements Archive {
         for (Store.Renewal r : store.renewals(original.id())) {
             Store.Entry re = store.entry(r.id());
             Store.Tree t = store.tree(re.tree());
-            if (!t.state().equals("SEALED") && !t.state().equals("RENEWED")) {
+            if (!t.sealed()) {
                 break;
             }
             locations.add(re);
@@ -662,7 +660,7 @@ public class ArchiveComponent implements Archive {
         Store.Tree t = store.tree(e.tree());
         HashTree tree = readTree(t.id());
         byte[][] group = e.signatureHash() == null ? new byte[][] { e.documentHash() } : new byte[][] { e.documentHash(), e.signatureHash() };
-        List<byte[]> stamps = store.stamps(t.id()).stream().filter(s -> s.chain() == 0).limit(maxStamps).map(Store.Stamp::stamp).toList();
+        List<byte[]> stamps = store.stamps(t.id()).stream().limit(maxStamps).map(Store.Stamp::stamp).toList();
         // Level 0: the neighbouring leaf, from its entry (or the link); above it, the stored levels.
         List<byte[]> path = new ArrayList<>();
         int sibling = e.leaf() ^ 1;
@@ -689,13 +687,13 @@ public class ArchiveComponent implements Archive {
         try {
             List<ArchiveReceipt> out = new ArrayList<>();
             Map<String, byte[]> hashes = new java.util.HashMap<>();
-            for (Store.Tree t : store.trees(null)) {
+            for (Store.Tree t : store.trees()) {
                 byte[] documentHash = hashes.get(t.digest());
                 if (documentHash == null) {
-                    documentHash = hash(t.digest(), document);
+                    documentHash = Verifier.hash(MessageDigest.getInstance(t.digest()), document);
                     hashes.put(t.digest(), documentHash);
                 }
-                List<Store.Entry> candidates = t.state().equals("SEALED") || t.state().equals("RENEWED")
+                List<Store.Entry> candidates = t.sealed()
                         ? store.entries(t.id(), DocumentIndex.leaves(directory.resolve("trees").resolve(t.id() + ".index"), documentHash))
                         : store.entriesByDocument(t.id(), documentHash); // today's tree: a scan of one day
                 for (Store.Entry e : candidates) {
@@ -710,16 +708,6 @@ public class ArchiveComponent implements Archive {
         }
     }
 
-    private static byte[] hash(String digest, Content content) throws IOException, NoSuchAlgorithmException {
-        MessageDigest md = MessageDigest.getInstance(digest);
-        try (InputStream in = content.openStream()) {
-            byte[] buf = new byte[65536];
-            for (int n; (n = in.read(buf)) > 0;) {
-                md.update(buf, 0, n);
-            }
-        }
-        return md.digest();
-    }
 
     // --- hash-tree renewal -------------------------------------------------------------------
 
@@ -751,7 +739,8 @@ public class ArchiveComponent implements Archive {
                 List<Long> done = new ArrayList<>();
                 // Trees whose chain some entry still needs: the newest chain of an entry that could not be renewed.
                 java.util.Set<Long> stillNeeded = new java.util.HashSet<>();
-                for (Store.Tree t : store.trees("SEALED")) {
+                Map<Long, Store.Tree> seen = new java.util.HashMap<>();
+                for (Store.Tree t : store.trees("SEALED", "RENEWED")) {
                     if (t.digest().equals(name)) {
                         continue;
                     }
@@ -767,7 +756,15 @@ public class ArchiveComponent implements Archive {
                             continue; // renewed through its original entry, which names every chain
                         }
                         Long last = newest.get(e.id());
-                        Store.Tree lastTree = last == null ? t : store.tree(store.entry(last).tree());
+                        Store.Tree lastTree = t;
+                        if (last != null) {
+                            long id = store.entry(last).tree();
+                            lastTree = seen.get(id); // a handful of trees for a million entries: one query each
+                            if (lastTree == null) {
+                                lastTree = store.tree(id);
+                                seen.put(id, lastTree);
+                            }
+                        }
                         if (lastTree.digest().equals(name)) {
                             continue; // an earlier, interrupted run renewed it already
                         }
@@ -864,7 +861,7 @@ public class ArchiveComponent implements Archive {
         boolean valid = true;
         Instant first = null;
         try {
-            List<Store.Tree> sealed = store.trees("SEALED");
+            List<Store.Tree> sealed = store.trees("SEALED", "RENEWED");
             long expectedId = 1;
             byte[] previousStamp = null;
             for (Store.Tree t : sealed) {
@@ -917,9 +914,5 @@ public class ArchiveComponent implements Archive {
 
     static String hex(byte[] b) {
         return java.util.HexFormat.of().formatHex(b);
-    }
-
-    static boolean same(byte[] a, byte[] b) {
-        return Arrays.equals(a, b);
     }
 }

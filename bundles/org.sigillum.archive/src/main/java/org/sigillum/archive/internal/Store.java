@@ -58,13 +58,11 @@ final class Store implements AutoCloseable {
             CREATE UNIQUE INDEX IF NOT EXISTS archive_block_id ON archive_block (first_id);
             CREATE TABLE IF NOT EXISTS archive_stamp (
               tree_id BIGINT NOT NULL,
-              chain INTEGER NOT NULL,
               seq INTEGER NOT NULL,
-              digest VARCHAR(16) NOT NULL,
               stamp BYTEA NOT NULL,
               gen_time TIMESTAMP WITH TIME ZONE NOT NULL,
               authority VARCHAR(200),
-              PRIMARY KEY (tree_id, chain, seq)
+              PRIMARY KEY (tree_id, seq)
             );
             CREATE TABLE IF NOT EXISTS archive_renewal (
               renewal_id BIGINT PRIMARY KEY,
@@ -107,6 +105,10 @@ final class Store implements AutoCloseable {
     }
 
     record Tree(long id, String digest, String state, Instant openedAt, long entries, byte[] link, byte[] root) {
+        /** Sealed, whether or not a hash-tree renewal has closed its chain since. */
+        boolean sealed() {
+            return state.equals("SEALED") || state.equals("RENEWED");
+        }
     }
 
     /**
@@ -129,11 +131,8 @@ final class Store implements AutoCloseable {
     record KeptObject(String digest, byte[] hash, DocumentStore.Location at) {
     }
 
-    record Stamp(long tree, int chain, int seq, String digest, byte[] stamp, Instant genTime, String authority) {
-    }
-
-    Connection connection() {
-        return db;
+    /** A tree's archive time stamp: seq 0 seals it, each later one renews the ones before (§5.2); all in the tree's digest. */
+    record Stamp(long tree, int seq, byte[] stamp, Instant genTime, String authority) {
     }
 
     /** The open tree, created (as tree 1, or after the newest) when there is none. */
@@ -182,13 +181,14 @@ final class Store implements AutoCloseable {
         }
     }
 
-    /** Trees in a state, oldest first; "SEALED" includes the RENEWED ones (sealed too, their chain closed). */
-    synchronized List<Tree> trees(String state) throws SQLException {
+    /** Trees in any of these states (every tree when none is named), oldest first. */
+    synchronized List<Tree> trees(String... states) throws SQLException {
         List<Tree> out = new ArrayList<>();
         try (PreparedStatement ps = db.prepareStatement("SELECT id, digest, state, opened_at, entries, link, root FROM archive_tree"
-                + (state == null ? "" : state.equals("SEALED") ? " WHERE state IN ('SEALED', 'RENEWED')" : " WHERE state = ?") + " ORDER BY id")) {
-            if (state != null && !state.equals("SEALED")) {
-                ps.setString(1, state);
+                + (states.length == 0 ? "" : " WHERE state IN (" + String.join(", ", java.util.Collections.nCopies(states.length, "?")) + ")")
+                + " ORDER BY id")) {
+            for (int i = 0; i < states.length; i++) {
+                ps.setString(i + 1, states[i]);
             }
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
@@ -221,14 +221,10 @@ final class Store implements AutoCloseable {
         return new long[] { id, leaf };
     }
 
-    /** Inserts entries (consecutive ids and leaves of one tree) as one block and commits: the durability point of their receipts. */
-    synchronized void insert(List<Entry> entries) throws SQLException {
-        insert(entries, List.of());
-    }
-
     /**
-     * Inserts entries as one block, with the index rows of the objects kept for them (a hash kept
-     * before keeps its first copy), and commits.
+     * Inserts entries (consecutive ids and leaves of one tree) as one block, with the index rows of
+     * the objects kept for them (a hash kept before keeps its first copy), and commits: the
+     * durability point of their receipts.
      */
     synchronized void insert(List<Entry> entries, List<KeptObject> kept) throws SQLException {
         Entry first = entries.get(0);
@@ -433,28 +429,25 @@ final class Store implements AutoCloseable {
 
     private void insertStamp(Stamp s) throws SQLException {
         try (PreparedStatement ps = db.prepareStatement(
-                "INSERT INTO archive_stamp (tree_id, chain, seq, digest, stamp, gen_time, authority) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+                "INSERT INTO archive_stamp (tree_id, seq, stamp, gen_time, authority) VALUES (?, ?, ?, ?, ?)")) {
             ps.setLong(1, s.tree());
-            ps.setInt(2, s.chain());
-            ps.setInt(3, s.seq());
-            ps.setString(4, s.digest());
-            ps.setBytes(5, s.stamp());
-            ps.setTimestamp(6, Timestamp.from(s.genTime()));
-            ps.setString(7, s.authority());
+            ps.setInt(2, s.seq());
+            ps.setBytes(3, s.stamp());
+            ps.setTimestamp(4, Timestamp.from(s.genTime()));
+            ps.setString(5, s.authority());
             ps.executeUpdate();
         }
     }
 
-    /** A tree's archive time stamps, by chain then sequence. */
+    /** A tree's archive time stamps, oldest first. */
     synchronized List<Stamp> stamps(long tree) throws SQLException {
         List<Stamp> out = new ArrayList<>();
         try (PreparedStatement ps = db.prepareStatement(
-                "SELECT tree_id, chain, seq, digest, stamp, gen_time, authority FROM archive_stamp WHERE tree_id = ? ORDER BY chain, seq")) {
+                "SELECT tree_id, seq, stamp, gen_time, authority FROM archive_stamp WHERE tree_id = ? ORDER BY seq")) {
             ps.setLong(1, tree);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add(new Stamp(rs.getLong(1), rs.getInt(2), rs.getInt(3), rs.getString(4), rs.getBytes(5),
-                            rs.getTimestamp(6).toInstant(), rs.getString(7)));
+                    out.add(new Stamp(rs.getLong(1), rs.getInt(2), rs.getBytes(3), rs.getTimestamp(4).toInstant(), rs.getString(5)));
                 }
             }
         }

@@ -173,7 +173,7 @@ final class Verifier {
         return Stream.of(values).anyMatch(v -> Arrays.equals(v, h));
     }
 
-    private static byte[] hash(MessageDigest md, Content c) throws IOException {
+    static byte[] hash(MessageDigest md, Content c) throws IOException {
         md.reset();
         try (InputStream in = c.openStream()) {
             byte[] buf = new byte[65536];
