@@ -415,16 +415,8 @@ public class SigningServiceImpl implements SigningService, VerificationService {
                 throw new SigningException(Reason.ARCHIVE_UNAVAILABLE, "no archive is installed (deploy org.sigillum.archive)");
             }
             Prepared prepared = Prepared.of(document, DigestAlgorithm.SHA256);
-            document = prepared.document();
             entry.put("sha256", prepared.sha256());
-            DigestAlgorithm d = archive.digest();
-            byte[] docHash;
-            try {
-                docHash = d == DigestAlgorithm.SHA256 ? HexFormat.of().parseHex(prepared.sha256()) : digest(d, document.content());
-            } catch (IOException e) {
-                throw new SigningException(Reason.IO_ERROR, "cannot read " + document.name() + " for the archive: " + e.getMessage(), e);
-            }
-            ArchiveReceipt receipt = archive.enter(new ArchiveEntry(document.name(), d, docHash, null, document.content(), null));
+            ArchiveReceipt receipt = enter(archive, prepared.document(), prepared.sha256(), null);
             entry.put("archive", receipt.id()).put("outcome", "archived");
             try {
                 audit.write(entry);
@@ -445,14 +437,16 @@ public class SigningServiceImpl implements SigningService, VerificationService {
      */
     private Optional<ArchiveReceipt> enterArchive(Document document, String sha256, FormatOutput out) throws SigningException {
         Archive archive = requiredArchive();
-        if (archive == null) {
-            return Optional.empty();
-        }
+        return archive == null ? Optional.empty() : Optional.of(enter(archive, document, sha256, out));
+    }
+
+    /** One entry, hashed with the archive's digest (the SHA-256 computed already is reused); {@code out} null: archive only. */
+    private static ArchiveReceipt enter(Archive archive, Document document, String sha256, FormatOutput out) throws SigningException {
         DigestAlgorithm d = archive.digest();
         try {
             byte[] docHash = d == DigestAlgorithm.SHA256 ? HexFormat.of().parseHex(sha256) : digest(d, document.content());
-            return Optional.of(archive.enter(new ArchiveEntry(document.name(), d, docHash, digest(d, out.content()), document.content(),
-                    out.content())));
+            return archive.enter(new ArchiveEntry(document.name(), d, docHash, out == null ? null : digest(d, out.content()),
+                    document.content(), out == null ? null : out.content()));
         } catch (IOException e) {
             throw new SigningException(Reason.IO_ERROR, "cannot read " + document.name() + " for the archive: " + e.getMessage(), e);
         }
