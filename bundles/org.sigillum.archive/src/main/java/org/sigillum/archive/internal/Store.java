@@ -174,6 +174,22 @@ final class Store implements AutoCloseable {
         }
     }
 
+    private interface Work {
+        void run() throws SQLException;
+    }
+
+    /** Runs work as one transaction, committed and forced to disk, or rolled back. */
+    private void durably(Work work) throws SQLException {
+        try {
+            work.run();
+            db.commit();
+            sync();
+        } catch (SQLException e) {
+            db.rollback();
+            throw e;
+        }
+    }
+
     /** Forces what is committed to the disk (an fsync): the power may fail, not only the process. */
     private void sync() throws SQLException {
         try (Statement st = db.createStatement()) {
@@ -239,48 +255,45 @@ final class Store implements AutoCloseable {
             }
             o += 1 + 2 * size;
         }
-        try (PreparedStatement ps = db.prepareStatement(
-                "INSERT INTO archive_block (tree_id, first_leaf, first_id, entries, hashes) VALUES (?, ?, ?, ?, ?)")) {
-            ps.setLong(1, first.tree());
-            ps.setInt(2, first.leaf());
-            ps.setLong(3, first.id());
-            ps.setInt(4, entries.size());
-            ps.setBytes(5, hashes);
-            ps.executeUpdate();
-            if (!kept.isEmpty()) {
-                // Portable to PostgreSQL as it stands; H2 accepts it in PostgreSQL mode.
-                try (PreparedStatement k = db.prepareStatement("INSERT INTO archive_object (digest, hash, pack, pack_offset, length) "
-                        + "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
-                    for (KeptObject ko : kept) {
-                        k.setString(1, ko.digest());
-                        k.setBytes(2, ko.hash());
-                        k.setInt(3, ko.at().pack());
-                        k.setLong(4, ko.at().offset());
-                        k.setLong(5, ko.at().length());
-                        k.addBatch();
-                    }
-                    k.executeBatch();
-                }
-            }
-            if (entries.stream().anyMatch(Entry::renewal)) {
-                try (PreparedStatement r = db.prepareStatement("INSERT INTO archive_renewal (renewal_id, original_id, prior_stamps) VALUES (?, ?, ?)")) {
-                    for (Entry e : entries) {
-                        if (e.renewal()) {
-                            r.setLong(1, e.id());
-                            r.setLong(2, e.renews());
-                            r.setInt(3, e.priorStamps());
-                            r.addBatch();
+        durably(() -> {
+            try (PreparedStatement ps = db.prepareStatement(
+                    "INSERT INTO archive_block (tree_id, first_leaf, first_id, entries, hashes) VALUES (?, ?, ?, ?, ?)")) {
+                ps.setLong(1, first.tree());
+                ps.setInt(2, first.leaf());
+                ps.setLong(3, first.id());
+                ps.setInt(4, entries.size());
+                ps.setBytes(5, hashes);
+                ps.executeUpdate();
+                if (!kept.isEmpty()) {
+                    // Portable to PostgreSQL as it stands; H2 accepts it in PostgreSQL mode.
+                    try (PreparedStatement k = db.prepareStatement("INSERT INTO archive_object (digest, hash, pack, pack_offset, length) "
+                            + "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
+                        for (KeptObject ko : kept) {
+                            k.setString(1, ko.digest());
+                            k.setBytes(2, ko.hash());
+                            k.setInt(3, ko.at().pack());
+                            k.setLong(4, ko.at().offset());
+                            k.setLong(5, ko.at().length());
+                            k.addBatch();
                         }
+                        k.executeBatch();
                     }
-                    r.executeBatch();
+                }
+                if (entries.stream().anyMatch(Entry::renewal)) {
+                    try (PreparedStatement r = db.prepareStatement("INSERT INTO archive_renewal (renewal_id, original_id, prior_stamps) VALUES (?, ?, ?)")) {
+                        for (Entry e : entries) {
+                            if (e.renewal()) {
+                                r.setLong(1, e.id());
+                                r.setLong(2, e.renews());
+                                r.setInt(3, e.priorStamps());
+                                r.addBatch();
+                            }
+                        }
+                        r.executeBatch();
+                    }
                 }
             }
-            db.commit();
-            sync();
-        } catch (SQLException e) {
-            db.rollback();
-            throw e;
-        }
+        });
     }
 
     /** The entries of a block row: tree_id, first_leaf, first_id, entries, hashes. */
@@ -375,56 +388,45 @@ final class Store implements AutoCloseable {
 
     /** Closes the open tree and opens the next one, in one transaction. */
     synchronized void close(long tree, long entries, String nextDigest) throws SQLException {
-        try (PreparedStatement ps = db.prepareStatement("UPDATE archive_tree SET state = 'CLOSED', closed_at = ?, entries = ? WHERE id = ? AND state = 'OPEN'");
-                PreparedStatement open = db.prepareStatement("INSERT INTO archive_tree (id, digest, state, opened_at) VALUES (?, ?, 'OPEN', ?)")) {
-            Instant now = Instant.now();
-            ps.setTimestamp(1, Timestamp.from(now));
-            ps.setLong(2, entries);
-            ps.setLong(3, tree);
-            if (ps.executeUpdate() != 1) {
-                throw new SQLException("tree " + tree + " is not open");
+        durably(() -> {
+            try (PreparedStatement ps = db.prepareStatement("UPDATE archive_tree SET state = 'CLOSED', closed_at = ?, entries = ? WHERE id = ? AND state = 'OPEN'");
+                    PreparedStatement open = db.prepareStatement("INSERT INTO archive_tree (id, digest, state, opened_at) VALUES (?, ?, 'OPEN', ?)")) {
+                Instant now = Instant.now();
+                ps.setTimestamp(1, Timestamp.from(now));
+                ps.setLong(2, entries);
+                ps.setLong(3, tree);
+                if (ps.executeUpdate() != 1) {
+                    throw new SQLException("tree " + tree + " is not open");
+                }
+                open.setLong(1, tree + 1);
+                open.setString(2, nextDigest);
+                open.setTimestamp(3, Timestamp.from(now));
+                open.executeUpdate();
             }
-            open.setLong(1, tree + 1);
-            open.setString(2, nextDigest);
-            open.setTimestamp(3, Timestamp.from(now));
-            open.executeUpdate();
-            db.commit();
-            sync();
-        } catch (SQLException e) {
-            db.rollback();
-            throw e;
-        }
+        });
     }
 
     /** Records a tree's seal: its link, root and first archive time stamp, in one transaction. */
     synchronized void sealed(long tree, byte[] link, byte[] root, Stamp stamp) throws SQLException {
-        try (PreparedStatement ps = db.prepareStatement("UPDATE archive_tree SET state = 'SEALED', link = ?, root = ?, sealed_at = ? WHERE id = ? AND state = 'CLOSED'")) {
-            ps.setBytes(1, link);
-            ps.setBytes(2, root);
-            ps.setTimestamp(3, Timestamp.from(Instant.now()));
-            ps.setLong(4, tree);
-            if (ps.executeUpdate() != 1) {
-                throw new SQLException("tree " + tree + " is not waiting for its seal");
+        durably(() -> {
+            try (PreparedStatement ps = db.prepareStatement("UPDATE archive_tree SET state = 'SEALED', link = ?, root = ?, sealed_at = ? WHERE id = ? AND state = 'CLOSED'")) {
+                ps.setBytes(1, link);
+                ps.setBytes(2, root);
+                ps.setTimestamp(3, Timestamp.from(Instant.now()));
+                ps.setLong(4, tree);
+                if (ps.executeUpdate() != 1) {
+                    throw new SQLException("tree " + tree + " is not waiting for its seal");
+                }
+                insertStamp(stamp);
             }
-            insertStamp(stamp);
-            db.commit();
-            sync();
-        } catch (SQLException e) {
-            db.rollback();
-            throw e;
-        }
+        });
     }
 
     /** Adds a renewal stamp in its own transaction. */
     synchronized void addStamp(Stamp s) throws SQLException {
-        try {
+        durably(() -> {
             insertStamp(s);
-            db.commit();
-            sync();
-        } catch (SQLException e) {
-            db.rollback();
-            throw e;
-        }
+        });
     }
 
     private void insertStamp(Stamp s) throws SQLException {
@@ -507,28 +509,23 @@ final class Store implements AutoCloseable {
 
     /** Closes a sealed tree's chain: its entries now have a newer chain (a hash-tree renewal). */
     synchronized void renewed(long tree) throws SQLException {
-        try (PreparedStatement ps = db.prepareStatement("UPDATE archive_tree SET state = 'RENEWED' WHERE id = ? AND state = 'SEALED'")) {
-            ps.setLong(1, tree);
-            ps.executeUpdate();
-            db.commit();
-            sync();
-        } catch (SQLException e) {
-            db.rollback();
-            throw e;
-        }
+        durably(() -> {
+            try (PreparedStatement ps = db.prepareStatement("UPDATE archive_tree SET state = 'RENEWED' WHERE id = ? AND state = 'SEALED'")) {
+                ps.setLong(1, tree);
+                ps.executeUpdate();
+            }
+        });
     }
 
     /** An empty open tree takes the archive's new digest (a tree with entries is closed instead). */
     synchronized void redigest(long tree, String digest) throws SQLException {
-        try (PreparedStatement ps = db.prepareStatement("UPDATE archive_tree SET digest = ? WHERE id = ? AND state = 'OPEN'")) {
-            ps.setString(1, digest);
-            ps.setLong(2, tree);
-            ps.executeUpdate();
-            db.commit();
-        } catch (SQLException e) {
-            db.rollback();
-            throw e;
-        }
+        durably(() -> {
+            try (PreparedStatement ps = db.prepareStatement("UPDATE archive_tree SET digest = ? WHERE id = ? AND state = 'OPEN'")) {
+                ps.setString(1, digest);
+                ps.setLong(2, tree);
+                ps.executeUpdate();
+            }
+        });
     }
 
     synchronized String setting(String name) throws SQLException {
@@ -541,19 +538,16 @@ final class Store implements AutoCloseable {
     }
 
     synchronized void setting(String name, String value) throws SQLException {
-        try (PreparedStatement del = db.prepareStatement("DELETE FROM archive_setting WHERE name = ?");
-                PreparedStatement ins = db.prepareStatement("INSERT INTO archive_setting (name, setting) VALUES (?, ?)")) {
-            del.setString(1, name);
-            del.executeUpdate();
-            ins.setString(1, name);
-            ins.setString(2, value);
-            ins.executeUpdate();
-            db.commit();
-            sync();
-        } catch (SQLException e) {
-            db.rollback();
-            throw e;
-        }
+        durably(() -> {
+            try (PreparedStatement del = db.prepareStatement("DELETE FROM archive_setting WHERE name = ?");
+                    PreparedStatement ins = db.prepareStatement("INSERT INTO archive_setting (name, setting) VALUES (?, ?)")) {
+                del.setString(1, name);
+                del.executeUpdate();
+                ins.setString(1, name);
+                ins.setString(2, value);
+                ins.executeUpdate();
+            }
+        });
     }
 
     @Override
