@@ -132,13 +132,7 @@ final class DocumentStep {
             batch.ensureFolder(sig.getParent());
             // Written in place: a half-written file is never trusted, since only a journal line with its
             // hash makes it count, and that line is written after this file is complete.
-            MessageDigest md = sha256();
-            try (InputStream in = sd.output().content().openStream();
-                    OutputStream out = new DigestOutputStream(Files.newOutputStream(sig, StandardOpenOption.CREATE,
-                            StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE), md)) {
-                in.transferTo(out);
-            }
-            outSha = HexFormat.of().formatHex(md.digest());
+            outSha = stage(sd.output().content(), sig);
         } catch (IOException x) {
             throw new Outcome.Held(Reason.IO_ERROR.label(), "the signed output cannot be staged in " + settings.work() + ": " + x.getMessage(), x);
         } finally {
@@ -169,13 +163,7 @@ final class DocumentStep {
         String sha;
         try {
             batch.ensureFolder(out.getParent());
-            MessageDigest md = sha256();
-            try (InputStream in = content.openStream();
-                    OutputStream o = new DigestOutputStream(Files.newOutputStream(out, StandardOpenOption.CREATE,
-                            StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE), md)) {
-                in.transferTo(o);
-            }
-            sha = HexFormat.of().formatHex(md.digest());
+            sha = stage(content, out);
             Files.deleteIfExists(staged);
         } catch (IOException x) {
             throw new Outcome.Held(Reason.IO_ERROR.label(), "the copy to archive cannot be staged in " + settings.work() + ": " + x.getMessage(), x);
@@ -192,6 +180,17 @@ final class DocumentStep {
             throw new Outcome.Held(Reason.ARCHIVE_UNAVAILABLE.label(), "a plug-in went away while archiving", x);
         }
         return new Journal.Signed(sha, e.rel(), sha, false, "", "", "", "", receipt.id(), receipt.tree(), Long.toString(receipt.leaf()));
+    }
+
+    /** Writes the content to a staged file and returns its SHA-256 (hex), computed while writing. */
+    private static String stage(Content content, Path target) throws IOException {
+        MessageDigest md = sha256();
+        try (InputStream in = content.openStream();
+                OutputStream out = new DigestOutputStream(Files.newOutputStream(target, StandardOpenOption.CREATE,
+                        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE), md)) {
+            in.transferTo(out);
+        }
+        return HexFormat.of().formatHex(md.digest());
     }
 
     /**
