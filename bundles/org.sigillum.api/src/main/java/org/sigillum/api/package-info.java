@@ -4,7 +4,7 @@
  * token, time-stamp, revocation and archive bundles implement. Only JDK types appear in signatures,
  * so plug-ins are free to choose their own crypto libraries.
  */
-@Version("0.5.0")
+@Version("0.6.0")
 package org.sigillum.api;
 
 import org.osgi.annotation.versioning.Version;

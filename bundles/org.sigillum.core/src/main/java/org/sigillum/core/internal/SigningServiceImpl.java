@@ -27,6 +27,7 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.sigillum.api.Archive;
 import org.sigillum.api.ArchiveEntry;
 import org.sigillum.api.ArchiveReceipt;
+import org.sigillum.api.AuditTrail;
 import org.sigillum.api.Content;
 import org.sigillum.api.DigestAlgorithm;
 import org.sigillum.api.Document;
@@ -62,9 +63,9 @@ import org.sigillum.api.VerificationService;
  * when one is installed, and write the audit log. Formats, tokens and the optional services come and
  * go through the whiteboard; a request that needs a missing one fails with a retryable reason.
  */
-@Component(service = { SigningService.class, VerificationService.class }, configurationPid = "org.sigillum.core")
+@Component(service = { SigningService.class, VerificationService.class, AuditTrail.class }, configurationPid = "org.sigillum.core")
 @Designate(ocd = CoreConfig.class)
-public class SigningServiceImpl implements SigningService, VerificationService {
+public class SigningServiceImpl implements SigningService, VerificationService, AuditTrail {
 
     private static final System.Logger LOG = System.getLogger(SigningServiceImpl.class.getName());
 
@@ -463,6 +464,12 @@ public class SigningServiceImpl implements SigningService, VerificationService {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    @Override
+    public void refused(String channel, String subject, String reason, String message) {
+        writeAudit(new Json().put("time", Instant.now().toString()).put("channel", channel).put("document", subject)
+                .put("outcome", "refused").put("reason", reason).put("message", message));
     }
 
     private void writeAudit(Json entry) {
