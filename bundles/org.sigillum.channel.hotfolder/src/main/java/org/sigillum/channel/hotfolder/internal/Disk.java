@@ -153,7 +153,8 @@ final class Disk {
         for (Path f : files) {
             Path to = target.resolve(source.relativize(f).toString());
             Files.createDirectories(to.getParent());
-            Path tmp = to.resolveSibling("." + to.getFileName() + ".sigillum-part");
+            // A fixed name (one file at a time): "." + a 255-byte name + a suffix would not fit.
+            Path tmp = to.resolveSibling(".sigillum-copy.part");
             Files.copy(f, tmp, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
             if (Files.isRegularFile(tmp, LinkOption.NOFOLLOW_LINKS)) {
                 try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {

@@ -5,15 +5,16 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
+import java.nio.channels.Channels;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Set;
 
 import org.sigillum.api.Content;
@@ -44,10 +45,12 @@ final class DocumentStep {
 
     private final RootSettings settings;
     private final SigningService signing;
+    private final InputTree inputs;
 
-    DocumentStep(RootSettings settings, SigningService signing) {
+    DocumentStep(RootSettings settings, SigningService signing, InputTree inputs) {
         this.settings = settings;
         this.signing = signing;
+        this.inputs = inputs;
     }
 
     Journal.Signed sign(Batch batch, Manifest.Entry e) throws Outcome {
@@ -59,24 +62,20 @@ final class DocumentStep {
                 // a regular file: go on
             }
         }
-        Path src = batch.manifest.input(e);
-        if (!batch.manifest.inside(e)) {
-            throw refused("is in a folder that was replaced by a symbolic link after the batch was approved; links are never followed");
-        }
-        check(batch.manifest, e, src, "before it was signed");
+        checkEmpty(e);
+        List<String> parts = batch.manifest.parts(e);
         Path staged = batch.stagedInput(e.index());
         byte[] data = null;
-        boolean linked;
         try {
             batch.ensureFolder(staged.getParent());
-            linked = link(src, staged);
+            Files.deleteIfExists(staged);
         } catch (IOException x) {
             throw new Outcome.Held(Reason.IO_ERROR.label(), "the work folder " + settings.work() + " cannot be written: " + x.getMessage(), x);
         }
-        // Read what was staged when it is a link: the bytes signed are then the bytes published,
-        // whatever the sender does to the name in the input meanwhile.
-        Path from = linked ? staged : src;
-        try (InputStream in = Files.newInputStream(from, LinkOption.NOFOLLOW_LINKS)) {
+        // Always a copy the server owns, read from a descriptor opened without following links: a hard
+        // link to the sender's file would let whoever can write that file (or a file outside the root
+        // linked into the batch) change the published copy, or be changed through it.
+        try (SeekableByteChannel ch = inputs.openListed(parts, e); InputStream in = Channels.newInputStream(ch)) {
             if (e.size() <= IN_MEMORY) {
                 data = in.readNBytes((int) e.size() + 1);
                 if (data.length != e.size()) {
@@ -84,19 +83,19 @@ final class DocumentStep {
                             + " read): it was probably still being written when the batch was approved");
                 }
             }
-            if (!linked) {
-                try {
-                    if (data != null) {
-                        Files.write(staged, data);
-                    } else {
-                        Files.copy(in, staged, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                    }
-                    // A copy carries the original's time, so the check before publication treats it like a link.
-                    Files.setLastModifiedTime(staged, java.nio.file.attribute.FileTime.fromMillis(e.modified()));
-                } catch (IOException x) {
-                    throw new Outcome.Held(Reason.IO_ERROR.label(), "the work folder " + settings.work() + " cannot be written: " + x.getMessage(), x);
-                }
+            long copied = writeStaged(in, data, staged);
+            if (copied != e.size()) {
+                throw refused("changed while it was read (" + e.size() + " bytes listed, " + copied
+                        + " read): it was probably still being written when the batch was approved");
             }
+            try {
+                // The copy carries the original's time, so the check before publication treats it alike.
+                Files.setLastModifiedTime(staged, java.nio.file.attribute.FileTime.fromMillis(e.modified()));
+            } catch (IOException x) {
+                throw new Outcome.Held(Reason.IO_ERROR.label(), "the work folder " + settings.work() + " cannot be written: " + x.getMessage(), x);
+            }
+        } catch (InputTree.NotListed x) {
+            throw refused(x.getMessage());
         } catch (AccessDeniedException x) {
             throw refused("cannot be read: permission denied");
         } catch (NoSuchFileException x) {
@@ -104,7 +103,15 @@ final class DocumentStep {
         } catch (IOException x) {
             throw refused("cannot be read: " + reason(x));
         }
-        check(batch.manifest, e, from, "while it was being read");
+        try {
+            inputs.confirm(parts, e, "while it was being read");
+        } catch (InputTree.NotListed x) {
+            throw refused(x.getMessage());
+        } catch (NoSuchFileException x) {
+            throw refused("disappeared while it was being read");
+        } catch (IOException x) {
+            throw refused("cannot be read: " + reason(x));
+        }
         Content content = data != null ? Content.of(data) : Content.of(staged);
         if (settings.archiveOnly()) {
             return archive(batch, e, content, staged);
@@ -117,7 +124,7 @@ final class DocumentStep {
                     new Document(e.rel(), content));
         } catch (SigningException x) {
             if (DOCUMENT_FAULTS.contains(x.reason())) {
-                throw new Outcome.Refused(x.reason().label(), x.getMessage());
+                throw new Outcome.Refused(x.reason().label(), x.getMessage(), true);
             }
             throw new Outcome.Held(x.reason().label(), x.getMessage(), x);
         } catch (LinkageError x) {
@@ -173,13 +180,63 @@ final class DocumentStep {
             receipt = signing.archive("hotfolder:" + settings.name(), new Document(e.rel(), Content.of(out)));
         } catch (SigningException x) {
             if (DOCUMENT_FAULTS.contains(x.reason())) {
-                throw new Outcome.Refused(x.reason().label(), x.getMessage());
+                throw new Outcome.Refused(x.reason().label(), x.getMessage(), true);
             }
             throw new Outcome.Held(x.reason().label(), x.getMessage(), x);
         } catch (LinkageError x) {
             throw new Outcome.Held(Reason.ARCHIVE_UNAVAILABLE.label(), "a plug-in went away while archiving", x);
         }
         return new Journal.Signed(sha, e.rel(), sha, false, "", "", "", "", receipt.id(), receipt.tree(), Long.toString(receipt.leaf()));
+    }
+
+    /**
+     * The staged copy: {@code data} when it was read into memory, else the rest of {@code in}. A
+     * failure to read the input propagates as an {@link IOException} (the document's problem); a
+     * failure to write the work folder is the server's and holds the document.
+     */
+    private long writeStaged(InputStream in, byte[] data, Path staged) throws IOException, Outcome {
+        OutputStream out;
+        try {
+            out = Files.newOutputStream(staged, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        } catch (IOException x) {
+            throw workFolder(x);
+        }
+        boolean ok = false;
+        try {
+            long total = 0;
+            if (data != null) {
+                write(out, data, data.length);
+                total = data.length;
+            } else {
+                byte[] buf = new byte[64 * 1024];
+                for (int n; (n = in.read(buf)) > 0;) {
+                    write(out, buf, n);
+                    total += n;
+                }
+            }
+            ok = true;
+            return total;
+        } finally {
+            try {
+                out.close();
+            } catch (IOException x) {
+                if (ok) {
+                    throw workFolder(x);
+                }
+            }
+        }
+    }
+
+    private void write(OutputStream out, byte[] b, int n) throws Outcome.Held {
+        try {
+            out.write(b, 0, n);
+        } catch (IOException x) {
+            throw workFolder(x);
+        }
+    }
+
+    private Outcome.Held workFolder(IOException x) {
+        return new Outcome.Held(Reason.IO_ERROR.label(), "the work folder " + settings.work() + " cannot be written: " + x.getMessage(), x);
     }
 
     /** Writes the content to a staged file and returns its SHA-256 (hex), computed while writing. */
@@ -191,37 +248,6 @@ final class DocumentStep {
             in.transferTo(out);
         }
         return HexFormat.of().formatHex(md.digest());
-    }
-
-    /**
-     * A hard link when the input is on the work folder's file system and no {@code done} folder
-     * keeps the input: no second copy of the bytes to write and flush (20,000 files of a large batch
-     * would otherwise double the disk traffic). Returns false when a copy must be made instead.
-     */
-    private boolean link(Path src, Path staged) throws IOException {
-        if (settings.done() != null) {
-            // The input lives on in done/: a link would let a change there alter the published copy.
-            Files.deleteIfExists(staged);
-            return false;
-        }
-        try {
-            try {
-                Files.createLink(staged, src);
-            } catch (java.nio.file.FileAlreadyExistsException again) {
-                // Left by an earlier try of this document (a retry after a wait, or a restart).
-                Files.delete(staged);
-                Files.createLink(staged, src);
-            }
-        } catch (UnsupportedOperationException | java.nio.file.FileSystemException e) {
-            Files.deleteIfExists(staged);
-            return false;
-        }
-        // link(2) does not follow a symbolic link: if the name was swapped for one, we linked the link.
-        if (!Files.isRegularFile(staged, LinkOption.NOFOLLOW_LINKS)) {
-            Files.deleteIfExists(staged);
-            return false;
-        }
-        return true;
     }
 
     /** An I/O failure as a person reads it: the JDK often gives only the file's name. */
@@ -242,32 +268,13 @@ final class DocumentStep {
         if (detached && !settings.signatureExtension().isEmpty()) {
             name = rel + settings.signatureExtension();
         }
-        return name;
+        // NAME.p7s of a 255-byte NAME is too long for any file system: shortened now, before it is journaled.
+        return Finisher.fit(name);
     }
 
-    private void check(Manifest m, Manifest.Entry e, Path src, String when) throws Outcome {
-        BasicFileAttributes a;
-        try {
-            a = Files.readAttributes(src, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        } catch (NoSuchFileException x) {
-            throw refused("disappeared " + when);
-        } catch (IOException x) {
-            throw refused("cannot be read: " + x.getMessage());
-        }
-        if (a.isSymbolicLink()) {
-            throw refused("was replaced by a symbolic link " + when);
-        }
-        if (!a.isRegularFile()) {
-            throw refused("is no longer a regular file");
-        }
-        if (a.size() != e.size() || a.lastModifiedTime().toMillis() != e.modified()) {
-            String what = a.size() != e.size() ? "its size went from " + e.size() + " to " + a.size() + " bytes"
-                    : "it was written again (modification time " + java.time.Instant.ofEpochMilli(e.modified()) + " became "
-                            + a.lastModifiedTime().toInstant() + ")";
-            throw refused("changed after the batch was approved (" + what + "): it was probably still being written "
-                    + "when the semaphore appeared; send it again in a new batch");
-        }
-        if (a.size() == 0 && !settings.acceptEmpty()) {
+    /** An empty file is refused by default: it is almost always a transfer that went wrong. */
+    private void checkEmpty(Manifest.Entry e) throws Outcome {
+        if (e.size() == 0 && !settings.acceptEmpty()) {
             throw refused("is empty (0 bytes); empty files are not signed unless the root sets acceptEmptyFiles");
         }
     }

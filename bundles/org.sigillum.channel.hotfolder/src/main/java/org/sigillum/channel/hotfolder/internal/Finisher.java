@@ -28,16 +28,23 @@ import java.util.stream.Stream;
 final class Finisher {
 
     private final RootSettings settings;
+    private final InputTree inputs;
+    /** The group published results are shared with; null: private. Set by {@link Root#start()} before any work. */
+    private Sharing sharing;
 
-    Finisher(RootSettings settings) {
+    Finisher(RootSettings settings, InputTree inputs) {
         this.settings = settings;
+        this.inputs = inputs;
+    }
+
+    void share(Sharing s) {
+        this.sharing = s;
     }
 
     /** Returns the published output folder's name, or null when the batch failed as a whole. */
     String finish(Batch b) throws IOException {
         long t0 = System.nanoTime();
         if (!b.marks.containsKey("synced")) {
-            dropChangedCopies(b);
             Disk.syncTree(b.dir);
             b.journal.force();
             mark(b, "synced", "yes");
@@ -78,35 +85,6 @@ final class Finisher {
         return outName;
     }
 
-    /**
-     * A staged copy that is a hard link to the sender's file changes if the sender rewrites that file
-     * in place after approval. Such a document is not published with a signature that no longer
-     * matches it: it goes to error, and the sender sends it again.
-     */
-    private void dropChangedCopies(Batch b) throws IOException {
-        for (Manifest.Entry e : b.manifest.entries()) {
-            Journal.Signed s = b.signed.get(e.index());
-            if (s == null || !s.detached()) {
-                continue;
-            }
-            Path staged = b.stagedInput(e.index());
-            boolean same;
-            try {
-                BasicFileAttributes a = Files.readAttributes(staged, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-                same = a.size() == e.size() && a.lastModifiedTime().toMillis() == e.modified();
-            } catch (NoSuchFileException x) {
-                same = false;
-            }
-            if (!same) {
-                Journal.Failed f = new Journal.Failed("bad input", "was changed in place after it was signed and before its "
-                        + "batch was published; the signature no longer matches it. Send it again in a new batch");
-                b.journal.failed(e.index(), f);
-                b.signed.remove(e.index());
-                b.failed.put(e.index(), f);
-            }
-        }
-    }
-
     private String publishErrors(Batch b, Path dir, boolean failedWhole) throws IOException {
         Manifest m = b.manifest;
         Files.createDirectories(dir);
@@ -120,7 +98,7 @@ final class Finisher {
             String copyName = errorNames.get(e.index());
             Path copy = dir.resolve(copyName);
             Files.createDirectories(copy.getParent());
-            boolean kept = m.inside(e) && copyOriginal(m.input(e), copy);
+            boolean kept = e.kind() == Manifest.Kind.FILE && copyOriginal(m, e, copy);
             Map<String, Object> j = new LinkedHashMap<>();
             j.put("document", e.rel());
             j.put("batch", m.name());
@@ -134,7 +112,7 @@ final class Finisher {
             }
             j.put("originalKept", kept);
             j.put("time", Instant.now().toString());
-            Files.writeString(dir.resolve(copyName + ".error.json"), JsonOut.write(j), StandardCharsets.UTF_8);
+            Files.writeString(dir.resolve(errorJson(copyName)), JsonOut.write(j), StandardCharsets.UTF_8);
             if (f != null) {
                 failures.add(Map.of("document", e.rel(), "reason", f.reason(), "message", f.message()));
             }
@@ -149,6 +127,9 @@ final class Finisher {
             j.put("failures", failures);
             j.put("time", Instant.now().toString());
             Files.writeString(dir.resolve(settings.failed()), JsonOut.write(j), StandardCharsets.UTF_8);
+        }
+        if (sharing != null) {
+            sharing.shareReadOnly(dir);
         }
         Disk.syncTree(dir);
         return place(b, dir, settings.error(), "error-name", failedWhole ? settings.failed() : null);
@@ -166,7 +147,7 @@ final class Finisher {
         for (Manifest.Entry e : b.manifest.entries()) {
             if (failedWhole || b.failed.containsKey(e.index())) {
                 String n = unique(taken, e.rel());
-                while (!taken.add(n + ".error.json")) {
+                while (!taken.add(errorJson(n))) {
                     taken.remove(n);
                     n = unique(taken, n + "~");
                 }
@@ -176,17 +157,32 @@ final class Finisher {
         return names;
     }
 
-    /** Copies the untouched original into the error folder; a link is copied as a link, a pipe not at all. */
-    private static boolean copyOriginal(Path original, Path copy) throws IOException {
+    /**
+     * Copies the original into the error folder as it is now, read through a descriptor opened
+     * without following links (so the copy is of a file inside the batch, whatever was swapped), and
+     * written as a new file of the server's (never with the sender's permissions). A link, a pipe or
+     * a file that cannot be read is not copied; it stays in the input and moves to
+     * {@code <batch>-unprocessed}.
+     */
+    private boolean copyOriginal(Manifest m, Manifest.Entry e, Path copy) throws IOException {
         try {
-            BasicFileAttributes a = Files.readAttributes(original, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-            if (!a.isRegularFile() && !a.isSymbolicLink()) {
-                return false;
-            }
-            Files.copy(original, copy, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.COPY_ATTRIBUTES,
-                    LinkOption.NOFOLLOW_LINKS);
-            return true;
-        } catch (NoSuchFileException | java.nio.file.AccessDeniedException e) {
+            return inputs.at(m.parts(e), (dir, name) -> {
+                InputTree.Stat st = InputTree.stat(dir, name);
+                if (!st.file()) {
+                    return false;
+                }
+                try (java.nio.channels.SeekableByteChannel ch = dir.newByteChannel(name,
+                        Set.of(java.nio.file.StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS));
+                        InputStream in = java.nio.channels.Channels.newInputStream(ch)) {
+                    Files.deleteIfExists(copy);
+                    Files.copy(in, copy);
+                }
+                return true;
+            });
+        } catch (InputTree.NotListed | NoSuchFileException | java.nio.file.AccessDeniedException x) {
+            return false;
+        } catch (java.nio.file.FileSystemException x) {
+            // ELOOP: the name became a link between the look and the open.
             return false;
         }
     }
@@ -252,6 +248,9 @@ final class Finisher {
         ready.put("documents", documents);
         ready.put("failures", failures);
         Disk.writeDurably(dir.resolve(settings.ready()), JsonOut.write(ready).getBytes(StandardCharsets.UTF_8));
+        if (sharing != null) {
+            sharing.shareReadOnly(dir);
+        }
         Disk.forceDirectory(dir);
         return place(b, dir, settings.out(), "out-name", settings.ready());
     }
@@ -344,8 +343,51 @@ final class Finisher {
         Disk.rename(staged, target);
     }
 
-    /** {@code name}, or {@code name~2} before its extension, so that no output overwrites another. */
+    /** The longest file name (one component, in bytes) the file systems we publish to accept. */
+    static final int NAME_MAX = 255;
+
+    /**
+     * {@code rel} with its last name shortened to fit {@link #NAME_MAX} bytes when it is longer: a
+     * legal 255-byte input name would otherwise get an output ({@code NAME.p7s}, {@code ~2},
+     * {@code .error.json}) no file system takes, and its batch could never be published. The short
+     * name keeps the start and the extension and adds a hash of the full name, so it stays unique;
+     * READY and the error files name both.
+     */
+    static String fit(String rel) {
+        int slash = rel.lastIndexOf('/');
+        String last = rel.substring(slash + 1);
+        byte[] b = last.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (b.length <= NAME_MAX) {
+            return rel;
+        }
+        int dot = last.lastIndexOf('.');
+        String ext = dot > 0 && last.length() - dot <= 16 ? last.substring(dot) : "";
+        String tag = "~" + HexFormat.of().formatHex(DocumentStep.sha256().digest(b), 0, 8);
+        int room = NAME_MAX - tag.length() - ext.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        StringBuilder stem = new StringBuilder();
+        int used = 0;
+        String body = last.substring(0, last.length() - ext.length());
+        for (int i = 0; i < body.length();) {
+            int cp = body.codePointAt(i);
+            int n = new String(Character.toChars(cp)).getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            if (used + n > room) {
+                break;
+            }
+            stem.appendCodePoint(cp);
+            used += n;
+            i += Character.charCount(cp);
+        }
+        return rel.substring(0, slash + 1) + stem + tag + ext;
+    }
+
+    /** The error file beside a failed document's copy. */
+    static String errorJson(String copyName) {
+        return fit(copyName + ".error.json");
+    }
+
+    /** {@code name}, or {@code name~2} before its extension, so that no output overwrites another; always a name that fits. */
     static String unique(Set<String> taken, String name) {
+        name = fit(name);
         if (taken.add(name)) {
             return name;
         }
@@ -354,7 +396,7 @@ final class Finisher {
         String stem = dot > slash + 1 ? name.substring(0, dot) : name;
         String ext = dot > slash + 1 ? name.substring(dot) : "";
         for (int i = 2;; i++) {
-            String n = stem + "~" + i + ext;
+            String n = fit(stem + "~" + i + ext);
             if (taken.add(n)) {
                 return n;
             }
@@ -369,37 +411,32 @@ final class Finisher {
      */
     private void clearInput(Batch b, boolean failedWhole, String errorName) throws IOException {
         Manifest m = b.manifest;
-        if (!m.loose() && Files.isSymbolicLink(m.source())) {
-            // Replaced by a link after approval: nothing behind it is ours to touch.
+        if (!m.loose() && !isFolder(m)) {
+            // Gone, or replaced by a link after approval: nothing behind it is ours to touch.
             return;
         }
         Map<Integer, String> errorNames = errorNames(b, failedWhole);
         if (settings.done() != null && !m.loose()) {
-            if (Files.isDirectory(m.source(), LinkOption.NOFOLLOW_LINKS)) {
-                Files.createDirectories(settings.done());
-                moveFolder(m.source(), settings.done().resolve(Disk.freeName(settings.done(), m.name())));
-            }
+            Files.createDirectories(settings.done());
+            moveFolder(m.source(), settings.done().resolve(Disk.freeName(settings.done(), m.name())));
             return;
         }
         for (Manifest.Entry e : m.entries()) {
-            Path p = m.input(e);
-            if (!m.inside(e)) {
+            // Only files we hold a copy of; links, pipes and unreadable names stay and are kept below.
+            boolean copied = e.kind() == Manifest.Kind.FILE && ((!failedWhole && b.signed.containsKey(e.index()))
+                    || (errorName != null && errorNames.containsKey(e.index())
+                            && Files.exists(settings.error().resolve(errorName).resolve(errorNames.get(e.index())), LinkOption.NOFOLLOW_LINKS)));
+            if (!copied) {
                 continue;
             }
-            boolean copied = switch (e.kind()) {
-                case LINK, SPECIAL -> true;
-                case UNREADABLE -> false;
-                case FILE -> m.unchanged(e) && ((!failedWhole && b.signed.containsKey(e.index()))
-                        || (errorName != null && errorNames.containsKey(e.index())
-                                && Files.exists(settings.error().resolve(errorName).resolve(errorNames.get(e.index())), LinkOption.NOFOLLOW_LINKS)));
-            };
-            if (copied) {
-                if (m.loose() && settings.done() != null) {
+            if (m.loose() && settings.done() != null) {
+                if (inputs.unchanged(m.parts(e), e)) {
                     Files.createDirectories(settings.done());
-                    Files.move(p, settings.done().resolve(Disk.freeName(settings.done(), m.name())));
-                } else {
-                    Files.deleteIfExists(p);
+                    Files.move(m.source(), settings.done().resolve(Disk.freeName(settings.done(), m.name())));
                 }
+            } else {
+                // Deleted through its folder's descriptor, and only while its name still holds the listed file.
+                inputs.deleteIfListed(m.parts(e), e);
             }
         }
         if (m.loose()) {
@@ -408,30 +445,24 @@ final class Finisher {
             }
             return;
         }
-        Path source = m.source();
-        if (!Files.isDirectory(source, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        Files.deleteIfExists(source.resolve(settings.approval()));
-        Disk.deleteEmptyDirectories(source);
-        if (Files.exists(source, LinkOption.NOFOLLOW_LINKS)) {
+        inputs.deleteFileIfPlain(List.of(m.source().getFileName().toString(), settings.approval()));
+        inputs.deleteEmptyFolders(m.folder());
+        if (isFolder(m)) {
             List<String> left = new ArrayList<>();
-            Files.walkFileTree(source, new java.nio.file.SimpleFileVisitor<>() {
-                @Override
-                public java.nio.file.FileVisitResult visitFile(Path f, BasicFileAttributes a) {
-                    left.add(Manifest.rel(source, f));
-                    return java.nio.file.FileVisitResult.CONTINUE;
+            try {
+                for (InputTree.Found f : inputs.list(m.folder(), "")) {
+                    left.add(f.rel() + (f.kind() == Manifest.Kind.UNREADABLE ? " (cannot be read)" : ""));
                 }
-
-                @Override
-                public java.nio.file.FileVisitResult visitFileFailed(Path f, IOException x) {
-                    left.add(Manifest.rel(source, f) + " (cannot be read)");
-                    return java.nio.file.FileVisitResult.CONTINUE;
-                }
-            });
-            left.sort(null);
+            } catch (IOException x) {
+                left.add("(the folder cannot be listed: " + DocumentStep.reason(x) + ")");
+            }
             keepUnprocessed(m, left, false);
         }
+    }
+
+    /** Whether the batch's input is still a real folder (not a link to one) in the in folder. */
+    private static boolean isFolder(Manifest m) {
+        return Files.isDirectory(m.source(), LinkOption.NOFOLLOW_LINKS);
     }
 
     /** Moves what is left of an input (without reading it) to error/<batch>-unprocessed, with a note. */
@@ -448,17 +479,22 @@ final class Finisher {
         j.put("batch", m.name());
         j.put("root", settings.name());
         j.put("message", "These files were not signed and are kept here as they were: they were added or changed after the "
-                + "batch was approved, or could not be read or copied (the batch's error files say why). Send them again in a new batch.");
+                + "batch was approved, are links or pipes (never followed nor copied), or could not be read or copied (the batch's "
+                + "error files say why). Send them again in a new batch.");
         j.put("files", left);
         Disk.writeDurably(target.resolve("UNPROCESSED.json"), JsonOut.write(j).getBytes(StandardCharsets.UTF_8));
     }
 
-    private static void moveFolder(Path from, Path to) throws IOException {
+    /**
+     * Moves a batch's input folder out of in/: one rename (which moves a link as a link, never what
+     * it points to); across file systems its files are copied through descriptors and deleted.
+     */
+    private void moveFolder(Path from, Path to) throws IOException {
         try {
             Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
         } catch (java.nio.file.AtomicMoveNotSupportedException e) {
-            Disk.copyTree(from, to, "");
-            Disk.deleteTree(from);
+            Files.createDirectories(to);
+            inputs.moveFilesOut(List.of(from.getFileName().toString()), to);
         }
     }
 

@@ -10,6 +10,7 @@ import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.Designate;
+import org.sigillum.api.AuditTrail;
 import org.sigillum.api.Channel;
 import org.sigillum.api.ChannelStatus;
 import org.sigillum.api.SigningService;
@@ -33,13 +34,14 @@ public class HotFolderComponent implements Channel {
     private final boolean oneshot;
 
     @Activate
-    public HotFolderComponent(BundleContext context, RootConfig config, @Reference SigningService signing) {
+    public HotFolderComponent(BundleContext context, RootConfig config, @Reference SigningService signing,
+            @Reference AuditTrail audit) {
         String h = context.getProperty("sigillum.home");
         Path home = Path.of(h == null ? "." : h).toAbsolutePath();
         Root r = null;
         String err = null;
         try {
-            r = new Root(RootSettings.of(config, home), signing);
+            r = new Root(RootSettings.of(config, home), signing, audit);
         } catch (RuntimeException e) {
             err = e.getMessage();
             LOG.log(System.Logger.Level.ERROR, "hot-folder root " + config.name() + " is misconfigured: " + err);

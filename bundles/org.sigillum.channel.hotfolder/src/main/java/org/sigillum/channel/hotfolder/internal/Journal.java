@@ -104,10 +104,17 @@ final class Journal implements Closeable {
         if (!Files.exists(file)) {
             return new State(signed, failed, marks);
         }
-        String text = Files.readString(file, StandardCharsets.UTF_8);
-        int end = text.lastIndexOf('\n');
-        // Anything after the last newline is a line the crash cut short.
-        List<String> lines = end < 0 ? List.of() : text.substring(0, end).lines().toList();
+        byte[] bytes = Files.readAllBytes(file);
+        int end = bytes.length - 1;
+        while (end >= 0 && bytes[end] != '\n') {
+            end--;
+        }
+        // Anything after the last newline is a line the crash cut short, possibly inside a name's
+        // multi-byte character: it is cut off as bytes, before decoding, and never makes the
+        // journal unreadable. A byte sequence that is not UTF-8 elsewhere (a damaged sector)
+        // decodes to replacement characters and spoils only its own line.
+        String text = new String(bytes, 0, Math.max(0, end), StandardCharsets.UTF_8);
+        List<String> lines = end < 0 ? List.of() : text.lines().toList();
         for (String line : lines) {
             String[] f = Escape.fields(line);
             try {

@@ -2,15 +2,10 @@ package org.sigillum.channel.hotfolder.internal;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -30,39 +25,21 @@ record Manifest(String id, Path source, String name, boolean loose, Instant appr
         FILE, LINK, SPECIAL, UNREADABLE
     }
 
-    record Entry(int index, String rel, Kind kind, long size, long modified) {
+    /**
+     * One listed name. {@code key} is the file's device and inode ("(dev=…,ino=…)") when it was
+     * listed: size and time alone do not prove that a file is still the one approved.
+     */
+    record Entry(int index, String rel, Kind kind, long size, long modified, String key) {
+        Entry(int index, String rel, Kind kind, long size, long modified) {
+            this(index, rel, kind, size, modified, "");
+        }
     }
 
-    /** Lists a batch folder without following links; the approval semaphore at its top is not a document. */
-    static List<Entry> scan(Path batch, String approval) throws IOException {
-        List<Entry> found = new ArrayList<>();
-        Files.walkFileTree(batch, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes a) {
-                String rel = rel(batch, file);
-                if (file.getParent().equals(batch) && file.getFileName().toString().equals(approval)) {
-                    return FileVisitResult.CONTINUE;
-                }
-                Kind k = a.isRegularFile() ? Kind.FILE : a.isSymbolicLink() ? Kind.LINK : Kind.SPECIAL;
-                found.add(new Entry(0, rel, k, a.size(), a.lastModifiedTime().toMillis()));
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFileFailed(Path file, IOException exc) {
-                found.add(new Entry(0, rel(batch, file), Kind.UNREADABLE, 0, 0));
-                return FileVisitResult.CONTINUE;
-            }
-        });
-        found.sort(Comparator.comparing(Entry::rel));
-        List<Entry> indexed = new ArrayList<>(found.size());
-        for (Entry e : found) {
-            indexed.add(new Entry(indexed.size(), e.rel(), e.kind(), e.size(), e.modified()));
+    /** Lists a batch folder without following links at any level; the approval semaphore at its top is not a document. */
+    static List<Entry> scan(InputTree tree, String batchFolder, String approval) throws IOException {
+        List<Entry> indexed = new ArrayList<>();
+        for (InputTree.Found f : tree.list(List.of(batchFolder), approval)) {
+            indexed.add(new Entry(indexed.size(), f.rel(), f.kind(), f.size(), f.modified(), f.key()));
         }
         return indexed;
     }
@@ -78,13 +55,22 @@ record Manifest(String id, Path source, String name, boolean loose, Instant appr
                 .append(Escape.line("name", name)).append(Escape.line("loose", String.valueOf(loose)))
                 .append(Escape.line("approved", approvedAt.toString()));
         for (Entry e : entries) {
-            sb.append(Escape.line("E", e.kind().name(), Long.toString(e.size()), Long.toString(e.modified()), e.rel()));
+            sb.append(Escape.line("E", e.kind().name(), Long.toString(e.size()), Long.toString(e.modified()), e.rel(), e.key()));
         }
         sb.append("end\n");
         Disk.writeDurably(dir.resolve(FILE), sb.toString().getBytes(StandardCharsets.UTF_8));
     }
 
+    /** Reads a manifest back; a damaged one (any field) is an IOException naming it, never a runtime failure. */
     static Manifest readFrom(Path dir) throws IOException {
+        try {
+            return parse(dir);
+        } catch (RuntimeException e) {
+            throw new IOException("damaged batch manifest " + dir.resolve(FILE) + ": " + e, e);
+        }
+    }
+
+    private static Manifest parse(Path dir) throws IOException {
         List<String> lines = Files.readAllLines(dir.resolve(FILE), StandardCharsets.UTF_8);
         if (lines.isEmpty() || !lines.get(0).equals("sigillum-batch 1") || !lines.get(lines.size() - 1).equals("end")) {
             throw new IOException("not a complete batch manifest: " + dir.resolve(FILE));
@@ -103,7 +89,9 @@ record Manifest(String id, Path source, String name, boolean loose, Instant appr
                 case "name" -> name = f[1];
                 case "loose" -> loose = Boolean.parseBoolean(f[1]);
                 case "approved" -> approved = Instant.parse(f[1]);
-                case "E" -> entries.add(new Entry(entries.size(), f[4], Kind.valueOf(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3])));
+                // Manifests written before the file key was recorded have five fields.
+                case "E" -> entries.add(new Entry(entries.size(), f[4], Kind.valueOf(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3]),
+                        f.length > 5 ? f[5] : ""));
                 default -> throw new IOException("unknown line in " + dir.resolve(FILE) + ": " + f[0]);
             }
         }
@@ -113,41 +101,23 @@ record Manifest(String id, Path source, String name, boolean loose, Instant appr
         return new Manifest(id, Path.of(java.net.URI.create(source)), name, loose, approved, List.copyOf(entries));
     }
 
-    /** Where document {@code e} was in the input. */
+    /** Where document {@code e} was in the input (for messages; files are reached through {@link #parts}). */
     Path input(Entry e) {
         return loose ? source : source.resolve(e.rel());
     }
 
-    /**
-     * Whether the folders between the batch and document {@code e} are still real folders: a sender
-     * who swaps one for a symbolic link after approval must not make us read, copy or delete
-     * anything outside the batch.
-     */
-    boolean inside(Entry e) {
-        if (loose) {
-            return true;
+    /** The names leading from the root's in folder to document {@code e}, one component each. */
+    List<String> parts(Entry e) {
+        List<String> p = new ArrayList<>();
+        p.add(source.getFileName().toString());
+        if (!loose) {
+            p.addAll(List.of(e.rel().split("/")));
         }
-        try {
-            if (Files.isSymbolicLink(source)) {
-                return false;
-            }
-            Path rel = Path.of(e.rel()).getParent();
-            if (rel == null) {
-                return true;
-            }
-            return source.resolve(rel).toRealPath().equals(source.toRealPath().resolve(rel));
-        } catch (IOException | RuntimeException x) {
-            return false;
-        }
+        return p;
     }
 
-    /** Whether the input file is still the one listed (same size and modification time, not a link). */
-    boolean unchanged(Entry e) {
-        try {
-            BasicFileAttributes a = Files.readAttributes(input(e), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-            return a.isRegularFile() && a.size() == e.size() && a.lastModifiedTime().toMillis() == e.modified();
-        } catch (IOException x) {
-            return false;
-        }
+    /** The batch folder's own name in the in folder. */
+    List<String> folder() {
+        return List.of(source.getFileName().toString());
     }
 }

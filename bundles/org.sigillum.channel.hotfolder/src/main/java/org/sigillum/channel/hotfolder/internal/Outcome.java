@@ -16,9 +16,16 @@ sealed abstract class Outcome extends Exception permits Outcome.Refused, Outcome
 
     static final class Refused extends Outcome {
         private static final long serialVersionUID = 1L;
+        /** True when the signing service refused it and so already wrote its audit record. */
+        final boolean audited;
 
         Refused(String reason, String message) {
+            this(reason, message, false);
+        }
+
+        Refused(String reason, String message, boolean audited) {
             super(reason, message, null);
+            this.audited = audited;
         }
     }
 

@@ -22,6 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
+import org.sigillum.api.AuditTrail;
 import org.sigillum.api.ChannelStatus;
 import org.sigillum.api.ProfileStatus;
 import org.sigillum.api.SigningService;
@@ -39,8 +40,10 @@ final class Root {
 
     private final RootSettings settings;
     private final SigningService signing;
+    private final AuditTrail audit;
     private final DocumentStep step;
     private final Finisher finisher;
+    private final InputTree inputs;
 
     private final Object lock = new Object();
     private final Object pollSignal = new Object();
@@ -73,11 +76,14 @@ final class Root {
     private FileChannel inLockFile;
     private FileLock inLock;
 
-    Root(RootSettings settings, SigningService signing) {
+    Root(RootSettings settings, SigningService signing, AuditTrail audit) {
         this.settings = settings;
         this.signing = signing;
-        this.step = new DocumentStep(settings, signing);
-        this.finisher = new Finisher(settings);
+        this.audit = audit;
+        InputTree inputs = new InputTree(settings.in());
+        this.step = new DocumentStep(settings, signing, inputs);
+        this.finisher = new Finisher(settings, inputs);
+        this.inputs = inputs;
     }
 
     /** Takes the folders, resumes claimed batches and starts polling and signing. */
@@ -85,6 +91,13 @@ final class Root {
         try {
             for (Path p : List.of(settings.in(), settings.out(), settings.error(), settings.work())) {
                 Files.createDirectories(p);
+            }
+            Sharing sharing = Sharing.of(settings, settings.in());
+            if (sharing != null) {
+                sharing.shareIncoming(settings.in());
+                sharing.shareFolder(settings.out());
+                sharing.shareFolder(settings.error());
+                finisher.share(sharing);
             }
             workLockFile = FileChannel.open(settings.work().resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             inLockFile = FileChannel.open(settings.in().resolve(".sigillum.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -95,6 +108,10 @@ final class Root {
                 LOG.log(System.Logger.Level.ERROR, "hot folder " + settings.name() + ": " + problem);
                 return;
             }
+        } catch (java.nio.file.attribute.UserPrincipalNotFoundException e) {
+            problem = "group '" + settings.group() + "' does not exist";
+            LOG.log(System.Logger.Level.ERROR, "hot folder " + settings.name() + ": " + problem);
+            return;
         } catch (IOException e) {
             problem = "cannot use its folders: " + e.getMessage();
             LOG.log(System.Logger.Level.ERROR, "hot folder " + settings.name() + ": " + problem);
@@ -197,7 +214,7 @@ final class Root {
             r = active.size();
             for (Batch b : active) {
                 if (b.waitReason != null) {
-                    waits.add("batch " + b.name() + ": " + b.waitReason);
+                    waits.add(Escape.forLog("batch " + b.name() + ": " + b.waitReason));
                 }
             }
         }
@@ -342,6 +359,8 @@ final class Root {
         }
         entries.sort(null);
         looseSeen.keySet().retainAll(new java.util.HashSet<>(entries));
+        // A name reported once is reported again if it comes back after it was removed.
+        reported.retainAll(entries.stream().map(e -> e.getFileName().toString()).collect(java.util.stream.Collectors.toSet()));
         for (Path p : entries) {
             String n = p.getFileName().toString();
             if (n.startsWith(".") || claimed.contains(p)) {
@@ -361,16 +380,25 @@ final class Root {
             }
             if (a.isSymbolicLink()) {
                 if (reported.add(n)) {
-                    error(settings.in().relativize(p) + " is a symbolic link: links are never followed, it is left alone");
+                    refusedHere(n, "is a symbolic link: links are never followed, it is left alone");
                 }
             } else if (a.isDirectory()) {
-                Path semaphore = p.resolve(settings.approval());
-                if (!Files.isRegularFile(semaphore, LinkOption.NOFOLLOW_LINKS)) {
+                List<Manifest.Entry> docs;
+                long semaphore;
+                try {
+                    semaphore = approvedAt(n);
+                    if (semaphore < 0) {
+                        continue;
+                    }
+                    docs = Manifest.scan(inputs, n, settings.approval());
+                } catch (IOException e) {
+                    // One batch swapped for a link or not readable must not stop the others from being taken.
+                    if (reported.add(n)) {
+                        refusedHere(n, "cannot be listed, the batch is left alone: " + DocumentStep.reason(e));
+                    }
                     continue;
                 }
-                List<Manifest.Entry> docs = Manifest.scan(p, settings.approval());
-                long newest = Math.max(Files.getLastModifiedTime(semaphore, LinkOption.NOFOLLOW_LINKS).toMillis(),
-                        docs.stream().mapToLong(Manifest.Entry::modified).max().orElse(0));
+                long newest = Math.max(semaphore, docs.stream().mapToLong(Manifest.Entry::modified).max().orElse(0));
                 if (newest > now - settings.settle().toMillis()) {
                     continue;
                 }
@@ -382,10 +410,23 @@ final class Root {
                     looseSeen.put(p, new long[] { a.size(), mtime, now });
                 } else if (now - seen[2] >= settings.stable().toMillis()) {
                     looseSeen.remove(p);
-                    claimOrSay(p, n, true, List.of(new Manifest.Entry(0, n, Manifest.Kind.FILE, a.size(), mtime)));
+                    claimOrSay(p, n, true, List.of(new Manifest.Entry(0, n, Manifest.Kind.FILE, a.size(), mtime,
+                            a.fileKey() == null ? "" : a.fileKey().toString())));
                 }
             }
         }
+    }
+
+    /** The approval semaphore's time, or -1 when the batch has none (a plain file, never a link). */
+    private long approvedAt(String batch) throws IOException {
+        return inputs.at(List.of(batch, settings.approval()), (dir, name) -> {
+            try {
+                InputTree.Stat st = InputTree.stat(dir, name);
+                return st.file() ? st.modified() : -1L;
+            } catch (java.nio.file.NoSuchFileException e) {
+                return -1L;
+            }
+        });
     }
 
     private void claimOrSay(Path source, String name, boolean loose, List<Manifest.Entry> docs) {
@@ -499,6 +540,10 @@ final class Root {
                 b.journal.failed(index, f);
                 b.failed.put(index, f);
                 failedDocs.incrementAndGet();
+                if (!r.audited) {
+                    // Named as the signing service names what it signs, so both read alike in the audit log.
+                    audit.refused(channel(), e.rel(), r.reason, r.getMessage());
+                }
                 error(b.name() + "/" + e.rel() + ": " + r.reason + ": " + r.getMessage());
             } catch (IOException x) {
                 held = new Outcome.Held("IO error", "the journal in " + b.dir + " cannot be written: " + x.getMessage(), x);
@@ -575,8 +620,20 @@ final class Root {
         }
     }
 
+    private String channel() {
+        return "hotfolder:" + settings.name();
+    }
+
+    /** A refusal before a batch is taken: audited once, shown in the status. */
+    private void refusedHere(String name, String message) {
+        audit.refused(channel(), name, "bad input", message);
+        error(name + " " + message);
+    }
+
     private void error(String message) {
-        lastError = message;
+        // Shown by `status` on a terminal: a name's control characters must not reach it raw. (The
+        // server log escapes every message itself.)
+        lastError = Escape.forLog(message);
         lastErrorTime = Instant.now();
         LOG.log(System.Logger.Level.WARNING, "hot folder " + settings.name() + ": " + message);
     }

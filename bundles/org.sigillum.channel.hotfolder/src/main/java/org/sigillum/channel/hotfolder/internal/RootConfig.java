@@ -28,6 +28,11 @@ public @interface RootConfig {
     @AttributeDefinition(required = false, description = "The root's journal and staging folder; best on the same file system as 'out'. Default hotfolder/work/<name>.")
     String work() default "";
 
+    @AttributeDefinition(required = false, description = "A group that shares this root: its members may write batches into 'in' "
+            + "and read 'out' and 'error' (folders and published files get the group and group access). Empty: the root's "
+            + "folders are private to the server's account, like everything else it creates.")
+    String group() default "";
+
     @AttributeDefinition(required = false, description = "Tokens that may sign for this root, a subset of the profile's (the profile must allow the 'token' override). Empty: the profile's.")
     String[] tokens() default {};
 

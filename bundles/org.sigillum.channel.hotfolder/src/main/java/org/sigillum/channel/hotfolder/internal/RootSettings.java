@@ -9,7 +9,7 @@ import java.util.Locale;
 import org.sigillum.api.Packaging;
 
 /** A root's configuration, parsed and checked once. */
-record RootSettings(String name, String profile, Path in, Path out, Path error, Path done, Path work,
+record RootSettings(String name, String profile, Path in, Path out, Path error, Path done, Path work, String group,
         List<String> tokens, Packaging packaging, String signatureExtension, String approval, String ready, String failed,
         boolean allOrNothing, boolean looseFiles, Duration stable, Duration settle, boolean acceptEmpty,
         int parallelBatches, int workers, Duration poll, Duration retry, Duration retryMax) {
@@ -60,7 +60,7 @@ record RootSettings(String name, String profile, Path in, Path out, Path error, 
             }
         }
         int workers = c.workers() > 0 ? c.workers() : Runtime.getRuntime().availableProcessors();
-        return new RootSettings(name, profile, in, out, error, done, work, tokens, packaging, ext, trim(c.approval()),
+        return new RootSettings(name, profile, in, out, error, done, work, trim(c.group()), tokens, packaging, ext, trim(c.approval()),
                 trim(c.ready()), trim(c.failed()), policy.equals("all-or-nothing"), c.looseFiles(),
                 Duration.ofSeconds(Math.max(0, c.stableSeconds())), Duration.ofMillis(Math.max(0, c.settleMillis())),
                 c.acceptEmptyFiles(), Math.max(1, c.parallelBatches()), workers, Duration.ofMillis(Math.max(50, c.pollMillis())),

@@ -25,19 +25,19 @@ class FinisherTest {
     private Batch batch;
     private Path original;
 
-    /** One signed document, staged as a hard link to the sender's file, journaled as the worker does. */
+    /** One signed document, staged as the server's own copy of the sender's file, journaled as the worker does. */
     private void stageOneSignedDocument() throws Exception {
         settings = RootSettings.of(TestConfigs.root("r", "", "", "partial"), dir);
         Path b = Files.createDirectories(settings.in().resolve("b"));
         original = Files.writeString(b.resolve("a.txt"), "signed bytes");
         Files.writeString(b.resolve("APPROVED"), "");
-        Manifest m = new Manifest("1-000001", b, "b", false, Instant.now(), Manifest.scan(b, "APPROVED"));
+        Manifest m = new Manifest("1-000001", b, "b", false, Instant.now(), Manifest.scan(new InputTree(settings.in()), "b", "APPROVED"));
         Path work = Files.createDirectories(settings.work().resolve(m.id()));
         m.writeTo(work);
         batch = new Batch(m, work);
         batch.ensureFolder(batch.stagedInput(0).getParent());
         batch.ensureFolder(batch.stagedSignature(0).getParent());
-        Files.createLink(batch.stagedInput(0), original);
+        Files.copy(original, batch.stagedInput(0), java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
         Files.writeString(batch.stagedSignature(0), "signature");
         Journal.Signed s = new Journal.Signed(sha("signed bytes"), "a.txt.p7s", sha("signature"), true, "CN=t", "B-B",
                 "2026-11-25T00:00:00Z", "t", "", "", "");
@@ -48,32 +48,45 @@ class FinisherTest {
     @Test
     void aStagedBatchIsPublishedWholeAndItsInputCleared() throws Exception {
         stageOneSignedDocument();
-        assertEquals("b", new Finisher(settings).finish(batch));
+        assertEquals("b", new Finisher(settings, new InputTree(settings.in())).finish(batch));
         Path out = settings.out().resolve("b");
         assertEquals("signed bytes", Files.readString(out.resolve("a.txt")));
         assertEquals("signature", Files.readString(out.resolve("a.txt.p7s")));
         assertTrue(Files.readString(out.resolve("READY")).contains("\"signed\": 1,"));
         assertFalse(Files.exists(settings.in().resolve("b")));
         // Finishing again after a crash at the very end changes nothing and publishes nothing twice.
-        assertEquals("b", new Finisher(settings).finish(batch));
+        assertEquals("b", new Finisher(settings, new InputTree(settings.in())).finish(batch));
         try (var s = Files.list(settings.out())) {
             assertEquals(List.of(out), s.toList());
         }
     }
 
     @Test
-    void aDocumentRewrittenInPlaceAfterSigningIsNotPublishedWithAStaleSignature() throws Exception {
+    void aDocumentRewrittenInPlaceAfterSigningIsPublishedAsSignedAndTheChangedOriginalKept() throws Exception {
         stageOneSignedDocument();
-        // The sender appends to its file: the staged hard link is the same file and changes too.
+        // The sender appends to its file after it was signed: the published copy is the server's own,
+        // so it is still what was signed; the changed original is not deleted but kept for the sender.
         Files.writeString(original, " and more", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
-        assertEquals("b", new Finisher(settings).finish(batch));
+        assertEquals("b", new Finisher(settings, new InputTree(settings.in())).finish(batch));
         Path out = settings.out().resolve("b");
-        assertFalse(Files.exists(out.resolve("a.txt.p7s")), "a signature that no longer matches its document was published");
-        String ready = Files.readString(out.resolve("READY"));
-        assertTrue(ready.contains("\"failed\": 1,") && ready.contains("changed in place"), ready);
-        assertTrue(Files.readString(settings.error().resolve("b/a.txt.error.json")).contains("changed in place"));
-        assertEquals("signed bytes and more", Files.readString(settings.error().resolve("b/a.txt")), "the sender's file is kept");
-        assertEquals(Journal.read(batch.dir).failed().keySet(), java.util.Set.of(0), "the journal says so for a restart");
+        assertEquals("signed bytes", Files.readString(out.resolve("a.txt")));
+        assertEquals("signature", Files.readString(out.resolve("a.txt.p7s")));
+        assertEquals("signed bytes and more", Files.readString(settings.error().resolve("b-unprocessed/a.txt")),
+                "the sender's changed file is kept, not deleted");
+        assertFalse(Files.exists(settings.in().resolve("b")));
+    }
+
+    @Test
+    void aVeryLongNameGetsAShortenedOutputThatFits() {
+        String name = "sub/" + "ä".repeat(127) + ".p"; // 256 bytes: longer than any file system takes
+        String fitted = Finisher.fit(name + ".p7s");
+        String last = fitted.substring(fitted.lastIndexOf('/') + 1);
+        assertTrue(last.getBytes(StandardCharsets.UTF_8).length <= Finisher.NAME_MAX, fitted);
+        assertTrue(fitted.startsWith("sub/ää") && fitted.endsWith(".p7s"), fitted);
+        assertTrue(!fitted.equals(Finisher.fit(name + "x.p7s")), "different long names stay different");
+        assertEquals("short.txt.p7s", Finisher.fit("short.txt.p7s"));
+        String json = Finisher.errorJson("x".repeat(255));
+        assertTrue(json.endsWith(".json") && json.getBytes(StandardCharsets.UTF_8).length <= Finisher.NAME_MAX, json);
     }
 
     private static String sha(String s) throws Exception {

@@ -77,13 +77,22 @@ class JournalTest {
     void scanningListsDocumentsSortedWithoutTheSemaphoreAndWithoutFollowingLinks() throws IOException {
         Path b = Files.createDirectories(dir.resolve("batch"));
         Files.writeString(b.resolve("z.txt"), "z");
+        Files.writeString(Files.createDirectories(dir.resolve("outside")).resolve("secret"), "s");
+        Files.createSymbolicLink(b.resolve("linked-dir"), dir.resolve("outside"));
         Files.writeString(Files.createDirectories(b.resolve("sub")).resolve("APPROVED"), "a document, not the semaphore");
         Files.writeString(b.resolve("APPROVED"), "");
         Files.createSymbolicLink(b.resolve("etc"), Path.of("/etc"));
-        List<Manifest.Entry> e = Manifest.scan(b, "APPROVED");
-        assertEquals(List.of("etc", "sub/APPROVED", "z.txt"), e.stream().map(Manifest.Entry::rel).toList());
+        List<Manifest.Entry> e = Manifest.scan(new InputTree(dir), "batch", "APPROVED");
+        assertEquals(List.of("etc", "linked-dir", "sub/APPROVED", "z.txt"), e.stream().map(Manifest.Entry::rel).toList());
         assertEquals(Manifest.Kind.LINK, e.get(0).kind());
-        assertEquals(List.of(0, 1, 2), e.stream().map(Manifest.Entry::index).toList());
+        assertEquals(Manifest.Kind.LINK, e.get(1).kind());
+        assertEquals(List.of(0, 1, 2, 3), e.stream().map(Manifest.Entry::index).toList());
+        assertTrue(e.get(3).key().contains("ino="), "the file key (device and inode) is listed: " + e.get(3).key());
+        Files.delete(b.resolve("APPROVED"));
+        Files.move(b, dir.resolve("batch-real"));
+        Files.createSymbolicLink(b, dir.resolve("batch-real"));
+        assertThrows(IOException.class, () -> Manifest.scan(new InputTree(dir), "batch", "APPROVED"),
+                "a batch folder that is a link is not listed through it");
     }
 
     @Test
@@ -110,23 +119,38 @@ class JournalTest {
     }
 
     @Test
-    void aFolderSwappedForALinkAfterApprovalIsNoLongerInside() throws IOException {
-        Path b = Files.createDirectories(dir.resolve("in/b/sub"));
+    void aFolderSwappedForALinkAfterApprovalIsNeverReadThrough() throws IOException {
+        Path in = Files.createDirectories(dir.resolve("in"));
+        Path b = Files.createDirectories(in.resolve("b/sub"));
         Files.writeString(b.resolve("x.txt"), "x");
+        Files.writeString(in.resolve("b/top.txt"), "t");
         Path outside = Files.createDirectories(dir.resolve("server-secrets"));
-        Files.writeString(outside.resolve("x.txt"), "not the sender's");
-        Manifest m = new Manifest("1-1", dir.resolve("in/b"), "b", false, Instant.now(),
-                List.of(new Manifest.Entry(0, "sub/x.txt", Manifest.Kind.FILE, 1, 0), new Manifest.Entry(1, "top.txt", Manifest.Kind.FILE, 1, 0)));
-        assertTrue(m.inside(m.entries().get(0)));
-        Files.delete(b.resolve("x.txt"));
-        Files.delete(b);
-        Files.createSymbolicLink(b, outside);
-        assertFalse(m.inside(m.entries().get(0)), "sub/ now leads outside the batch");
-        assertTrue(m.inside(m.entries().get(1)));
-        Path batch = dir.resolve("in/b");
-        Path moved = Files.move(batch, dir.resolve("in/b-real"));
-        Files.createSymbolicLink(batch, moved);
-        assertFalse(m.inside(m.entries().get(1)), "the batch folder itself is now a link");
+        InputTree tree = new InputTree(in);
+        Manifest m = new Manifest("1-1", in.resolve("b"), "b", false, Instant.now(), Manifest.scan(tree, "b", "APPROVED"));
+        Manifest.Entry sub = m.entries().get(0);
+        Manifest.Entry top = m.entries().get(1);
+        tree.openListed(m.parts(sub), sub).close();
+        // Same name, size and time outside: only the folder walk and the inode tell them apart.
+        Path secret = Files.writeString(outside.resolve("x.txt"), "s");
+        Files.setLastModifiedTime(secret, Files.getLastModifiedTime(b.resolve("x.txt")));
+        Files.move(b, in.resolve("b/sub-real"));
+        Files.createSymbolicLink(in.resolve("b/sub"), outside);
+        assertThrows(InputTree.NotListed.class, () -> tree.openListed(m.parts(sub), sub), "sub/ now leads outside the batch");
+        assertFalse(tree.deleteIfListed(m.parts(sub), sub));
+        assertTrue(Files.exists(secret), "nothing outside is deleted");
+        tree.openListed(m.parts(top), top).close();
+        // The file swapped for another one of the same size and time inside the batch: a new inode.
+        Path t = in.resolve("b/top.txt");
+        java.nio.file.attribute.FileTime time = Files.getLastModifiedTime(t);
+        // Made before the old one goes, renamed over it: a file system reuses a freed inode number at once.
+        Path other = Files.writeString(in.resolve("b/.other"), "T");
+        Files.setLastModifiedTime(other, time);
+        Files.move(other, t, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        assertTrue(assertThrows(InputTree.NotListed.class, () -> tree.openListed(m.parts(top), top)).getMessage()
+                .contains("another file"));
+        Path moved = Files.move(in.resolve("b"), dir.resolve("b-real"));
+        Files.createSymbolicLink(in.resolve("b"), moved);
+        assertThrows(InputTree.NotListed.class, () -> tree.openListed(m.parts(top), top), "the batch folder itself is now a link");
     }
 
 }
