@@ -25,6 +25,14 @@ public class HomeComponent {
         String a = context.getProperty("sigillum.available");
         Optional<Path> available = a == null || a.isBlank() || !Files.isDirectory(Path.of(a)) ? Optional.empty()
                 : Optional.of(Path.of(a));
+        Path homeDir = home.home();
+        if (Files.isDirectory(homeDir)) {
+            for (HomePermissions.Repaired r : HomePermissions.secure(homeDir)) {
+                // On stderr like the server's other warnings, in words an operator can act on.
+                System.err.println("sigillum: " + homeDir.resolve(r.part()).normalize() + " was open to other local users ("
+                        + r.entries() + (r.entries() == 1 ? " entry" : " entries") + "); made private to the server's account");
+            }
+        }
         this.created = home.initialise(available);
         if (created && !Boolean.parseBoolean(context.getProperty("sigillum.oneshot"))) {
             System.out.println("""
