@@ -326,6 +326,43 @@ class TsaSlowlorisTest {
         assertTrue(added.size() <= 10, "at most a few short lines for 100 aborted bodies:\n" + String.join("\n", added));
     }
 
+    @Test
+    void connectionsThatSayNothingMoreAreClosedAfterTheIdleTimeout() throws Exception {
+        List<Socket> silent = new ArrayList<>();
+        try {
+            for (int i = 0; i < 20; i++) {
+                Socket s = new Socket();
+                s.bind(new InetSocketAddress("127.0.2.1", 0));
+                s.connect(new InetSocketAddress("127.0.0.1", port));
+                // Headers that never end, or a body that never starts: neither reaches the servlet.
+                String half = i % 2 == 0 ? "POST /tsa HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        : "POST /tsa HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/timestamp-query\r\nContent-Length: 100\r\n\r\n";
+                s.getOutputStream().write(half.getBytes(StandardCharsets.US_ASCII));
+                s.setSoTimeout(20_000);
+                silent.add(s);
+            }
+            long t0 = System.nanoTime();
+            for (Socket s : silent) {
+                try {
+                    while (s.getInputStream().read() >= 0) {
+                        // An error answer (408) is fine; the end of the stream is what counts.
+                    }
+                } catch (java.net.SocketTimeoutException e) {
+                    throw new AssertionError("a silent connection was still open after 20 s");
+                } catch (java.io.IOException e) {
+                    // Reset by the server: closed, too.
+                }
+            }
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            // 10 s idle timeout (product default), not Jetty's 60 s.
+            assertTrue(ms < 13_000, "silent connections held for " + ms + " ms");
+        } finally {
+            for (Socket s : silent) {
+                s.close();
+            }
+        }
+    }
+
     static HttpResponse<String> method(String method) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create(url)).method(method, HttpRequest.BodyPublishers.noBody()).build(),
                 HttpResponse.BodyHandlers.ofString());
