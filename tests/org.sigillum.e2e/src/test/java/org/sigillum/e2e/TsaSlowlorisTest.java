@@ -292,8 +292,13 @@ class TsaSlowlorisTest {
             }
             // The greedy address gets its share (16) and is refused the rest at once, on every reconnect.
             assertTrue(attack.refusedFromGreedy >= GREEDY - 16, report);
-            // A slow body is cut off after the deadline (5 s by default), not left to dribble on.
-            assertTrue(!attack.heldMillis.isEmpty() && attack.heldMillis.stream().allMatch(ms -> ms < 8_000), report);
+            // A slow body is cut off after the deadline (5 s by default), not left to dribble on. The
+            // server's clock starts at the end of the headers, this one at connect: when hundreds
+            // reconnect at once on a busy 2-core machine, accepting them lags by seconds, hence the
+            // margin on the slowest and the tighter bound on the typical one.
+            List<Long> held = attack.heldMillis.stream().sorted().toList();
+            assertTrue(!held.isEmpty() && held.get(held.size() - 1) < 10_000, report);
+            assertTrue(held.get(held.size() / 2) < 6_000, report);
             assertTrue(attack.firstLines.stream().allMatch(l -> l.equals("(closed)") || l.startsWith("HTTP/1.1 408")
                     || l.startsWith("HTTP/1.1 503")), report);
         }
