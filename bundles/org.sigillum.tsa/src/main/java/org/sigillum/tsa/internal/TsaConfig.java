@@ -21,4 +21,21 @@ public @interface TsaConfig {
 
     @AttributeDefinition(description = "The name profiles use for this authority (tsas = ...).")
     String name() default "builtin";
+
+    @AttributeDefinition(description = "HTTP: how long a request body may take in all, from the end of the headers to its last byte. "
+            + "A slower client gets 408 and its connection is closed, so dribbling a body cannot hold the TSA.")
+    int httpBodyTimeoutMillis() default 5000;
+
+    @AttributeDefinition(description = "HTTP: the largest time-stamp query accepted, in bytes (a real one is a few hundred); larger gets 413.")
+    int httpMaxQueryBytes() default 16384;
+
+    @AttributeDefinition(description = "HTTP: requests in hand at once, in all (reading their body or being answered); more get 503.")
+    int httpMaxRequests() default 512;
+
+    @AttributeDefinition(description = "HTTP: requests in hand at once from one client address (IPv6: one /64); more get 503. "
+            + "Raise it when many clients reach the TSA through one proxy.")
+    int httpMaxRequestsPerAddress() default 16;
+
+    @AttributeDefinition(description = "HTTP: refused and aborted requests are counted and logged as one line at most this often.")
+    int httpRefusalLogSeconds() default 60;
 }
