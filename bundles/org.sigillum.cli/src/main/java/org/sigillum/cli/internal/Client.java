@@ -29,6 +29,7 @@ public final class Client {
             System.err.println("usage: Client HOME COMMAND [ARGS...]");
             System.exit(2);
         }
+        byte[] request = request(args);
         Path socket = Path.of(args[0]).resolve(Protocol.socket(System.getProperty(Protocol.SOCKET_PROPERTY)));
         if (!Files.exists(socket)) {
             System.exit(Protocol.EXIT_NO_SERVER);
@@ -44,37 +45,78 @@ public final class Client {
         try (ch) {
             DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(ch)));
             DataInputStream in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(ch)));
-            out.writeInt(args.length);
-            out.writeUTF(Path.of("").toAbsolutePath().toString());
-            for (int i = 1; i < args.length; i++) {
-                out.writeUTF(args[i]);
+            try {
+                out.write(request);
+                out.flush();
+            } catch (IOException e) {
+                // Refused before it read everything (busy, say): its one-line reason may be waiting to be read.
             }
-            out.flush();
-            while (true) {
-                byte type;
-                try {
-                    type = in.readByte();
-                } catch (EOFException e) {
-                    System.err.println("sigillum: the server closed the connection");
-                    System.exit(1);
-                    return;
+            System.exit(answer(in, out));
+        } catch (IOException e) {
+            // A server that goes away mid-answer is one line for the user, not a stack trace.
+            System.err.println("sigillum: lost the connection to the server (" + e.getMessage() + ")");
+            System.exit(1);
+        }
+    }
+
+    /** The request as {@link Protocol} frames it; a command line the server would refuse as too large ends here, with a reason. */
+    private static byte[] request(String[] args) throws IOException {
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(b);
+        out.writeInt(args.length);
+        out.writeUTF(Path.of("").toAbsolutePath().toString());
+        for (int i = 1; i < args.length; i++) {
+            if (args[i].length() > 65_535 / 3 && utfLength(args[i]) > 65_535) {
+                tooLarge("an argument of " + utfLength(args[i]) + " bytes (at most 65535)");
+            }
+            out.writeUTF(args[i]);
+        }
+        if (b.size() > Protocol.MAX_REQUEST_BYTES) {
+            tooLarge(b.size() + " bytes of arguments (at most " + Protocol.MAX_REQUEST_BYTES + ")");
+        }
+        return b.toByteArray();
+    }
+
+    private static void tooLarge(String what) {
+        System.err.println("sigillum: the command line is too long for the server: " + what + "; split it into several commands");
+        System.exit(Protocol.EXIT_REFUSED);
+    }
+
+    /** The length writeUTF gives the string. */
+    private static int utfLength(String s) {
+        int n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            n += c >= 1 && c <= 0x7f ? 1 : c <= 0x7ff ? 2 : 3;
+        }
+        return n;
+    }
+
+    /** Prints the server's answer frames until its exit code, which it returns. */
+    private static int answer(DataInputStream in, DataOutputStream out) throws IOException {
+        while (true) {
+            byte type;
+            try {
+                type = in.readByte();
+            } catch (EOFException e) {
+                System.err.println("sigillum: the server closed the connection");
+                return 1;
+            }
+            switch (type) {
+                case Protocol.OUT -> System.out.println(in.readUTF());
+                case Protocol.ERR -> System.err.println(in.readUTF());
+                case Protocol.EXIT -> {
+                    System.out.flush();
+                    return in.readInt();
                 }
-                switch (type) {
-                    case Protocol.OUT -> System.out.println(in.readUTF());
-                    case Protocol.ERR -> System.err.println(in.readUTF());
-                    case Protocol.EXIT -> {
-                        System.out.flush();
-                        System.exit(in.readInt());
-                    }
-                    case Protocol.ASK_SECRET -> {
-                        String prompt = in.readUTF();
-                        out.writeUTF(readSecret(prompt));
-                        out.flush();
-                    }
-                    default -> {
-                        System.err.println("sigillum: unexpected answer from the server");
-                        System.exit(1);
-                    }
+                case Protocol.ASK_SECRET -> {
+                    String prompt = in.readUTF();
+                    out.writeUTF(readSecret(prompt));
+                    out.flush();
+                }
+                default -> {
+                    System.err.println("sigillum: unexpected answer from the server");
+                    return 1;
                 }
             }
         }

@@ -1,6 +1,5 @@
 package org.sigillum.cli.internal;
 
-import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -10,14 +9,16 @@ import java.util.List;
 final class Session {
     private final Path cwd;
     private final List<String> args;
+    private final Connection connection;
     private final DataOutputStream out;
-    private final DataInputStream in;
+    private final long secretTimeoutMs;
 
-    Session(Path cwd, List<String> args, DataOutputStream out, DataInputStream in) {
+    Session(Path cwd, List<String> args, Connection connection, long secretTimeoutMs) {
         this.cwd = cwd;
         this.args = args;
-        this.out = out;
-        this.in = in;
+        this.connection = connection;
+        this.out = connection.out();
+        this.secretTimeoutMs = secretTimeoutMs;
     }
 
     Path cwd() {
@@ -59,10 +60,15 @@ final class Session {
         out.flush();
     }
 
+    /**
+     * A person types the answer, so it gets longer than a request, but not for ever: a client
+     * that never answers would otherwise keep its worker. The answer is one UTF string, so at
+     * most 64 KB.
+     */
     synchronized String askSecret(String prompt) throws IOException {
         out.writeByte(Protocol.ASK_SECRET);
         out.writeUTF(prompt);
         out.flush();
-        return in.readUTF();
+        return connection.within(secretTimeoutMs, connection.in()::readUTF);
     }
 }
