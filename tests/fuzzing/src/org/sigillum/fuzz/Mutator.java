@@ -16,7 +16,9 @@ import java.util.Random;
  * <p>
  * Everything derives from one seed, printed by the tests, so a failure reproduces with
  * {@code -Dfuzz.seed=N}; input {@code i} of a run uses {@code seed + i}, so a single failing input
- * reproduces without running the ones before it.
+ * reproduces without running the ones before it. Tests that make their samples with fresh keys or
+ * the current time get the same mutations of slightly different samples: there the input saved
+ * under {@code target/fuzz-failures/} is the exact reproduction.
  */
 public final class Mutator {
 
