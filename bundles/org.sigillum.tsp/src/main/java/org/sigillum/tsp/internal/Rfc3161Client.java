@@ -109,34 +109,49 @@ final class Rfc3161Client {
         g.setCertReq(true);
         settings.policy().ifPresent(p -> g.setReqPolicy(new ASN1ObjectIdentifier(p)));
         TimeStampRequest req = g.generate(new ASN1ObjectIdentifier(digest.oid()), imprint, new BigInteger(63, random));
-        byte[] body = post(req);
+        return check(req, post(req));
+    }
+
+    /** The answer {@code body} to {@code req}, checked in full; kept apart from HTTP so the checks can be fuzzed alone. */
+    TimeStamp check(TimeStampRequest req, byte[] body) throws SigningException {
         TimeStampResponse resp;
         try {
             resp = new TimeStampResponse(body);
         } catch (TSPException | IOException | RuntimeException e) {
             throw unavailable("answered something that is not a time-stamp response (" + e.getMessage() + ")");
         }
-        int status = resp.getStatus();
-        if (status != PKIStatus.GRANTED && status != PKIStatus.GRANTED_WITH_MODS) {
-            throw unavailable("refused the request: status " + status
-                    + (resp.getFailInfo() == null ? "" : ", failure info " + resp.getFailInfo().intValue())
-                    + (resp.getStatusString() == null ? "" : " (" + resp.getStatusString() + ")"));
-        }
+        TimeStampToken token;
+        Instant genTime;
+        List<X509Certificate> certs;
+        X509Certificate tsa;
         try {
-            resp.validate(req); // imprint, nonce, policy, certReq honoured
-        } catch (TSPException e) {
-            throw unavailable("its answer does not fit our request: " + e.getMessage());
-        }
-        TimeStampToken token = resp.getTimeStampToken();
-        Instant genTime = token.getTimeStampInfo().getGenTime().toInstant();
-        List<X509Certificate> certs = certificates(token);
-        X509Certificate tsa = signer(token, certs);
-        try {
-            token.validate(new JcaSimpleSignerInfoVerifierBuilder().build(tsa));
-        } catch (TSPValidationException e) {
-            throw unavailable("its token does not verify: " + e.getMessage());
-        } catch (TSPException | org.bouncycastle.operator.OperatorCreationException e) {
-            throw unavailable("its token cannot be checked: " + e.getMessage());
+            int status = resp.getStatus();
+            if (status != PKIStatus.GRANTED && status != PKIStatus.GRANTED_WITH_MODS) {
+                throw unavailable("refused the request: status " + status
+                        + (resp.getFailInfo() == null ? "" : ", failure info " + resp.getFailInfo().intValue())
+                        + (resp.getStatusString() == null ? "" : " (" + resp.getStatusString() + ")"));
+            }
+            try {
+                resp.validate(req); // imprint, nonce, policy, certReq honoured
+            } catch (TSPException e) {
+                throw unavailable("its answer does not fit our request: " + e.getMessage());
+            }
+            token = resp.getTimeStampToken();
+            genTime = token.getTimeStampInfo().getGenTime().toInstant();
+            certs = certificates(token);
+            tsa = signer(token, certs);
+            try {
+                token.validate(new JcaSimpleSignerInfoVerifierBuilder().build(tsa));
+            } catch (TSPValidationException e) {
+                throw unavailable("its token does not verify: " + e.getMessage());
+            } catch (TSPException | org.bouncycastle.operator.OperatorCreationException e) {
+                throw unavailable("its token cannot be checked: " + e.getMessage());
+            }
+        } catch (RuntimeException e) {
+            // Bouncy Castle parses the response lazily: a malformed part (a status text that is not
+            // UTF-8, a mangled certificate) surfaces as a runtime exception from a getter.
+            throw unavailable("answered a malformed time-stamp response (" + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")");
         }
         String path = path(tsa, certs, settings.anchors().get(), genTime);
         if (path != null) {

@@ -110,7 +110,8 @@ final class CmsReader {
             }
             try {
                 java.util.Map<String, byte[]> known = knownDigests(cms, detachedData.get());
-                cms = known != null ? new CMSSignedData(known, raw) : new CMSSignedData(new StreamedContent(detachedData.get()), raw);
+                cms = parse(signed.name(), known != null ? new CMSSignedData(known, raw)
+                        : new CMSSignedData(new StreamedContent(detachedData.get()), raw));
             } catch (CMSException e) {
                 throw new SigningException(Reason.BAD_INPUT, signed.name() + " is not a readable CMS signature: " + e.getMessage(), e);
             }
@@ -194,11 +195,39 @@ final class CmsReader {
             if (ci == null || !CMSObjectIdentifiers.signedData.equals(ci.getContentType())) {
                 throw new SigningException(Reason.BAD_INPUT, name + " is CMS but not signed data");
             }
-            return new CMSSignedData(ci);
-        } catch (IOException | CMSException | IllegalArgumentException | ClassCastException | IllegalStateException e) {
-            throw new SigningException(Reason.BAD_INPUT, name + " is not a readable CMS signature (" + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")", e);
+            return parse(name, new CMSSignedData(ci));
+        } catch (IOException | CMSException | RuntimeException e) {
+            throw unreadable(name, e);
         }
+    }
+
+    /**
+     * Bouncy Castle parses most of a CMSSignedData lazily, and its getters throw runtime exceptions
+     * (IllegalArgumentException, ClassCastException, IllegalStateException, index errors) on
+     * malformed content. Everything the verifier later reads as structure is touched here once, so
+     * a broken file is BAD_INPUT at this one boundary instead of an exception escaping from a getter.
+     */
+    private static CMSSignedData parse(String name, CMSSignedData cms) throws SigningException {
+        try {
+            cms.getSignedContent();
+            Store<X509CertificateHolder> certs = cms.getCertificates();
+            certs.getMatches(null);
+            for (SignerInformation si : cms.getSignerInfos().getSigners()) {
+                si.getSID();
+                si.getDigestAlgOID();
+                si.getEncryptionAlgOID();
+                si.getSignedAttributes();
+                si.getUnsignedAttributes();
+            }
+            return cms;
+        } catch (RuntimeException e) {
+            throw unreadable(name, e);
+        }
+    }
+
+    private static SigningException unreadable(String name, Exception e) {
+        return new SigningException(Reason.BAD_INPUT, name + " is not a readable CMS signature (" + e.getClass().getSimpleName()
+                + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")", e);
     }
 
     private SignatureVerdict check(SignerInformation si, Store<X509CertificateHolder> certs) {
