@@ -15,6 +15,7 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -162,6 +163,8 @@ class ControlSocketAbuseTest {
         assertServes();
         assertFalse(server.log().contains("OutOfMemoryError"), server.log());
         assertTrue(server.log().contains("refused a request: too large"), server.log());
+        assertTrue(Files.readAllLines(home.resolve("log/audit.log")).stream().anyMatch(l -> l.contains("\"channel\":\"cli\"")
+                && l.contains("\"outcome\":\"refused\"") && l.contains("\"reason\":\"too large\"")), "the refusal is audited");
     }
 
     /**
@@ -259,7 +262,8 @@ class ControlSocketAbuseTest {
 
         String log = server.log();
         assertTrue(log.contains("refused a request: malformed"), log);
-        assertTrue(log.contains("relative\\nFORGED LOG LINE \\e[2J"), log);
+        // Quoted and escaped where the refusal is made, and the server log escapes every message once more.
+        assertTrue(log.contains("relative\\\\nFORGED LOG LINE \\\\e[2J"), log);
         assertFalse(log.contains("\nFORGED"), log);
         assertFalse(log.contains("\u001b"), log);
         assertServes();

@@ -297,7 +297,9 @@ class TsaSlowlorisTest {
             // reconnect at once on a busy 2-core machine, accepting them lags by seconds, hence the
             // margin on the slowest and the tighter bound on the typical one.
             List<Long> held = attack.heldMillis.stream().sorted().toList();
-            assertTrue(!held.isEmpty() && held.get(held.size() - 1) < 10_000, report);
+            // (Seen at 10.2 s once on a loaded machine with the server's own 408 at 5 s: the slowest only
+            // shows the cut-off happens at all; the median shows when.)
+            assertTrue(!held.isEmpty() && held.get(held.size() - 1) < 15_000, report);
             assertTrue(held.get(held.size() / 2) < 6_000, report);
             assertTrue(attack.firstLines.stream().allMatch(l -> l.equals("(closed)") || l.startsWith("HTTP/1.1 408")
                     || l.startsWith("HTTP/1.1 503")), report);
@@ -329,6 +331,9 @@ class TsaSlowlorisTest {
         long traces = lines.stream().filter(l -> l.startsWith("\tat ")).count() - tracesBefore;
         assertEquals(0, traces, "no stack traces for aborted bodies:\n" + String.join("\n", added));
         assertTrue(added.size() <= 10, "at most a few short lines for 100 aborted bodies:\n" + String.join("\n", added));
+        // Audited too, as the log is: a summary with the counts by cause, not a record per refusal.
+        assertTrue(Files.readAllLines(home.resolve("log/audit.log")).stream().anyMatch(l -> l.contains("\"channel\":\"tsa\"")
+                && l.contains("\"outcome\":\"refused\"") && l.contains("TSA over HTTP refused")), "TSA refusals are audited");
     }
 
     @Test

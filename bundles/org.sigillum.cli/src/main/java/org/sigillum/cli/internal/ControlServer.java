@@ -29,6 +29,7 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.sigillum.api.ProfileStatus;
+import org.sigillum.api.AuditTrail;
 import org.sigillum.api.SigningService;
 import org.sigillum.api.VerificationService;
 
@@ -40,6 +41,8 @@ import org.sigillum.api.VerificationService;
  */
 @Component(immediate = true)
 public class ControlServer {
+
+    private final AuditTrail audit;
 
     private static final System.Logger LOG = System.getLogger(ControlServer.class.getName());
     private static final long READY_WAIT_MS = 10_000;
@@ -101,7 +104,9 @@ public class ControlServer {
 
     @Activate
     public ControlServer(BundleContext context, @Reference SigningService signing,
-            @Reference VerificationService verification, @Reference HomeComponent homeComponent) throws IOException {
+            @Reference VerificationService verification, @Reference HomeComponent homeComponent, @Reference AuditTrail audit)
+            throws IOException {
+        this.audit = audit;
         this.context = context;
         this.signing = signing;
         this.commands = new Commands(signing, verification, channels, archives, Boolean.parseBoolean(context.getProperty("sigillum.oneshot")));
@@ -468,6 +473,7 @@ public class ControlServer {
      */
     private void reportRefusal(Refusal refusal) {
         LOG.log(System.Logger.Level.WARNING, refusal.line());
+        audit.refused("cli", "control request", refusal.kind().label(), refusal.detail());
     }
 
     private static void closeQuietly(SocketChannel ch) {

@@ -42,7 +42,29 @@ final class Session {
         frame(Protocol.ERR, line);
     }
 
-    private void frame(byte type, String text) throws IOException {
+    /**
+     * What reaches the user's terminal never steers it: names in outputs and messages come from
+     * outside (a file name, a hot-folder batch), so control characters other than line breaks and
+     * tabs, and the bidirectional overrides, are shown as escapes.
+     */
+    static String terminalSafe(String text) {
+        StringBuilder b = null;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            boolean bad = (c < 0x20 && c != '\n' && c != '\t') || (c >= 0x7f && c < 0xa0) || (c >= '\u202a' && c <= '\u202e')
+                    || (c >= '\u2066' && c <= '\u2069');
+            if (bad && b == null) {
+                b = new StringBuilder(text.length() + 16).append(text, 0, i);
+            }
+            if (b != null) {
+                b.append(bad ? String.format("\\u%04x", (int) c) : String.valueOf(c));
+            }
+        }
+        return b == null ? text : b.toString();
+    }
+
+    private void frame(byte type, String raw) throws IOException {
+        String text = terminalSafe(raw);
         // writeUTF holds at most 64 KB; long texts go in pieces.
         for (int i = 0; i < text.length() || i == 0; i += 16_000) {
             out.writeByte(type);

@@ -10,6 +10,7 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Reference;
+import org.sigillum.api.AuditTrail;
 import org.sigillum.tsa.internal.Refusals.Cause;
 
 import jakarta.servlet.AsyncContext;
@@ -49,18 +50,17 @@ public class TsaServlet extends HttpServlet {
     private final transient Refusals refusals;
 
     @Activate
-    public TsaServlet(@Reference TsaComponent tsa, TsaConfig config) {
+    public TsaServlet(@Reference TsaComponent tsa, @Reference AuditTrail audit, TsaConfig config) {
         this.tsa = tsa;
         this.bodyTimeoutMillis = Math.max(1, config.httpBodyTimeoutMillis());
         this.maxQuery = Math.max(1, config.httpMaxQueryBytes());
         this.admission = new Admission(Math.max(1, config.httpMaxRequests()), Math.max(1, config.httpMaxRequestsPerAddress()));
-        this.refusals = new Refusals(Math.max(1, config.httpRefusalLogSeconds()) * 1000L, System::nanoTime,
-                TsaServlet::warn);
-    }
-
-    /** A named method, so the log names it instead of a lambda. */
-    private static void warn(String line) {
-        LOG.log(System.Logger.Level.WARNING, line);
+        // The audit log gets the same summary as the server log: one record per interval with the
+        // counts by cause, so that an attack making thousands of refusals a second cannot flood it.
+        this.refusals = new Refusals(Math.max(1, config.httpRefusalLogSeconds()) * 1000L, System::nanoTime, line -> {
+            LOG.log(System.Logger.Level.WARNING, line);
+            audit.refused("tsa", "http requests", "refused", line);
+        });
     }
 
     @Override

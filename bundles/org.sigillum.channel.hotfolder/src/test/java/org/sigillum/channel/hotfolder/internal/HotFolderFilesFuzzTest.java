@@ -46,13 +46,7 @@ class HotFolderFilesFuzzTest {
         assertEquals(good, Journal.read(dir), "the good journal still reads the same");
     }
 
-    /**
-     * Disabled until Manifest.readFrom is fixed by its owner (issue 14): a damaged line escapes as
-     * ArrayIndexOutOfBoundsException (too few fields), IllegalArgumentException (unknown kind, bad
-     * source URI), NumberFormatException or DateTimeParseException instead of an IOException.
-     * The first failing input is input 1 of seed 14.
-     */
-    @org.junit.jupiter.api.Disabled("Manifest.readFrom lets runtime exceptions escape on a damaged manifest; see the comment")
+    /** Found by this test before the fix: a damaged field escaped as a runtime exception (input 1 of seed 14). */
     @Test
     void aDamagedManifestReadsOrFailsWithIOException() throws Exception {
         List<Manifest.Entry> entries = List.of(new Manifest.Entry(0, JournalTest.HOSTILE, Manifest.Kind.FILE, 12, 34),

@@ -62,6 +62,23 @@ class JournalTest {
     }
 
     @Test
+    void aLastLineTornInsideAMultiByteCharacterIsIgnoredNotFatal() throws IOException {
+        try (Journal j = new Journal(dir)) {
+            j.signed(0, new Journal.Signed("aa", "a.p7s", "bb", true, "CN=x", "B-B", "t", "demo", "12", "", ""));
+            j.failed(1, new Journal.Failed("bad input", "Grüße"));
+        }
+        byte[] whole = Files.readAllBytes(dir.resolve(Journal.FILE));
+        // A crash cut the last line in the middle of the two bytes of "ü".
+        int cut = new String(whole, StandardCharsets.UTF_8).indexOf("ü");
+        byte[] torn = java.util.Arrays.copyOf(whole, new String(whole, StandardCharsets.UTF_8).substring(0, cut)
+                .getBytes(StandardCharsets.UTF_8).length + 1);
+        Files.write(dir.resolve(Journal.FILE), torn);
+        Journal.State s = Journal.read(dir);
+        assertEquals(Set.of(0), s.signed().keySet());
+        assertTrue(s.failed().isEmpty(), "the torn line counts as not written");
+    }
+
+    @Test
     void aManifestReadsBackAndAnIncompleteOneIsRefused() throws IOException {
         List<Manifest.Entry> entries = List.of(new Manifest.Entry(0, HOSTILE, Manifest.Kind.FILE, 12, 34),
                 new Manifest.Entry(1, "sub/link", Manifest.Kind.LINK, 0, 5));
