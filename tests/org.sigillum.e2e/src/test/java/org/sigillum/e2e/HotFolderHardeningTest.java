@@ -36,11 +36,13 @@ class HotFolderHardeningTest {
     private Path tmp;
     private Path home;
     private Server server;
+    private HotFolders folders;
 
     @BeforeAll
     void startServer(@TempDir Path dir) throws Exception {
         tmp = dir;
         home = tmp.resolve("home");
+        folders = new HotFolders(home, tmp);
         server = new Server(home, tmp.resolve("server.log")).withOrdinaryFilePermissions().start(true);
     }
 
@@ -52,28 +54,19 @@ class HotFolderHardeningTest {
     }
 
     private Path in(String root) {
-        return home.resolve("hotfolder/in/" + root);
+        return folders.in(root);
     }
 
     private Path out(String root) {
-        return home.resolve("hotfolder/out/" + root);
+        return folders.out(root);
     }
 
     private void root(String name, String... settings) throws Exception {
-        StringBuilder cfg = new StringBuilder("name = " + name + "\nprofile = cades\nsettleMillis = 300\npollMillis = 100\n");
-        for (String s : settings) {
-            cfg.append(s).append('\n');
-        }
-        Path tmpCfg = tmp.resolve(name + ".cfg");
-        Files.writeString(tmpCfg, cfg);
-        Files.move(tmpCfg, home.resolve("etc/org.sigillum.hotfolder-" + name + ".cfg"));
-        Server.await("root " + name + " to watch its folder", 20_000, () -> Files.exists(in(name).resolve(".sigillum.lock")));
+        folders.root(name, settings);
     }
 
     private Path awaitReady(String root, String batch, long ms) throws Exception {
-        Path ready = out(root).resolve(batch).resolve("READY");
-        Server.await(ready.toString(), ms, () -> Files.exists(ready));
-        return ready;
+        return folders.awaitReady(root, batch, ms);
     }
 
     private static List<Path> regularFiles(Path dir) throws IOException {

@@ -33,11 +33,13 @@ class HotFolderTest {
     private Path tmp;
     private Path home;
     private Server server;
+    private HotFolders folders;
 
     @BeforeAll
     void startServer(@TempDir Path dir) throws Exception {
         tmp = dir;
         home = tmp.resolve("home");
+        folders = new HotFolders(home, tmp);
         server = new Server(home, tmp.resolve("server.log")).withOrdinaryFilePermissions().start(true);
     }
 
@@ -49,37 +51,27 @@ class HotFolderTest {
     }
 
     private Path in(String root) {
-        return home.resolve("hotfolder/in/" + root);
+        return folders.in(root);
     }
 
     private Path out(String root) {
-        return home.resolve("hotfolder/out/" + root);
+        return folders.out(root);
     }
 
     private Path error(String root) {
-        return home.resolve("hotfolder/error/" + root);
+        return folders.error(root);
     }
 
-    /** Adds a root live, with quick polling, and waits until it watches its folder. */
     private void root(String name, String... settings) throws Exception {
-        StringBuilder cfg = new StringBuilder("name = " + name + "\nprofile = cades\nsettleMillis = 300\npollMillis = 100\n");
-        for (String s : settings) {
-            cfg.append(s).append('\n');
-        }
-        Path tmpCfg = tmp.resolve(name + ".cfg");
-        Files.writeString(tmpCfg, cfg);
-        Files.move(tmpCfg, home.resolve("etc/org.sigillum.hotfolder-" + name + ".cfg"));
-        Server.await("root " + name + " to watch its folder", 20_000, () -> Files.exists(in(name).resolve(".sigillum.lock")));
+        folders.root(name, settings);
+    }
+
+    private Path awaitReady(String root, String batch, long ms) throws Exception {
+        return folders.awaitReady(root, batch, ms);
     }
 
     private static void approve(Path batch) throws IOException {
         Files.writeString(batch.resolve("APPROVED"), "");
-    }
-
-    private Path awaitReady(String root, String batch, long ms) throws Exception {
-        Path ready = out(root).resolve(batch).resolve("READY");
-        Server.await(ready.toString(), ms, () -> Files.exists(ready));
-        return ready;
     }
 
     private static int opensslVerify(Path sig, Path content, Path anchor) throws Exception {
