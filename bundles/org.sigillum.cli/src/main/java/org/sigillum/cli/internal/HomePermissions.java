@@ -24,8 +24,11 @@ import java.util.Set;
  */
 final class HomePermissions {
 
-    /** What only the server may read or write. Hot-folder in/, out/ and error/ are shared by configuration. */
-    static final List<String> PRIVATE = List.of("etc", "pki", "state", "log", "run", "tsa", "deploy", "hotfolder/work");
+    /**
+     * What only the server may read or write ({@code work/} holds PAdES's temporary files of large
+     * documents). Hot-folder in/, out/ and error/ are shared by configuration.
+     */
+    static final List<String> PRIVATE = List.of("etc", "pki", "state", "log", "run", "tsa", "deploy", "work", "hotfolder/work");
 
     private static final Set<PosixFilePermission> OPEN = EnumSet.of(PosixFilePermission.GROUP_READ,
             PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.OTHERS_READ,

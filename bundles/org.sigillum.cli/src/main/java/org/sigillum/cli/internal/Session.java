@@ -44,14 +44,15 @@ final class Session {
 
     /**
      * What reaches the user's terminal never steers it: names in outputs and messages come from
-     * outside (a file name, a hot-folder batch), so control characters other than line breaks and
-     * tabs, and the bidirectional overrides, are shown as escapes.
+     * outside (a file name, a hot-folder batch), so control characters other than tabs (a newline
+     * too: every frame is one line, and a name must not add one) and the bidirectional overrides
+     * are shown as escapes.
      */
     static String terminalSafe(String text) {
         StringBuilder b = null;
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
-            boolean bad = (c < 0x20 && c != '\n' && c != '\t') || (c >= 0x7f && c < 0xa0) || (c >= '\u202a' && c <= '\u202e')
+            boolean bad = (c < 0x20 && c != '\t') || (c >= 0x7f && c < 0xa0) || (c >= '\u202a' && c <= '\u202e')
                     || (c >= '\u2066' && c <= '\u2069');
             if (bad && b == null) {
                 b = new StringBuilder(text.length() + 16).append(text, 0, i);

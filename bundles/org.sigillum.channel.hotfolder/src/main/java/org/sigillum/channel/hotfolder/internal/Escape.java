@@ -59,41 +59,4 @@ final class Escape {
         }
         return sb.toString();
     }
-
-    /**
-     * A name from outside as it may appear in a log line: control characters (a newline would forge
-     * a log line, an ESC sequence would drive the terminal of whoever reads the log), the Unicode
-     * line and paragraph separators and the bidirectional overrides (which reorder what a reader
-     * sees) become visible escapes; a backslash is doubled so the result reads back unambiguously.
-     */
-    static String forLog(String s) {
-        if (s == null) {
-            return "";
-        }
-        StringBuilder sb = null;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            boolean bad = c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '\\' || c == 0x2028 || c == 0x2029
-                    || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) || c == 0xfeff;
-            if (bad && sb == null) {
-                sb = new StringBuilder(s.length() + 16).append(s, 0, i);
-            }
-            if (sb != null) {
-                if (!bad) {
-                    sb.append(c);
-                } else if (c == '\\') {
-                    sb.append("\\\\");
-                } else if (c == '\n') {
-                    sb.append("\\n");
-                } else if (c == '\r') {
-                    sb.append("\\r");
-                } else if (c == '\t') {
-                    sb.append("\\t");
-                } else {
-                    sb.append(String.format("\\u%04x", (int) c));
-                }
-            }
-        }
-        return sb == null ? s : sb.toString();
-    }
 }

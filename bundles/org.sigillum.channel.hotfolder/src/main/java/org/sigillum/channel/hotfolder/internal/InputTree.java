@@ -368,7 +368,7 @@ final class InputTree {
     /** A name from a manifest: one plain component, never a way up or across. */
     private static void checkName(String p) {
         if (p.isEmpty() || p.equals(".") || p.equals("..") || p.indexOf('/') >= 0 || p.indexOf('\0') >= 0) {
-            throw new IllegalArgumentException("not a plain file name: '" + Escape.forLog(p) + "'");
+            throw new IllegalArgumentException("not a plain file name: '" + p + "'");
         }
     }
 

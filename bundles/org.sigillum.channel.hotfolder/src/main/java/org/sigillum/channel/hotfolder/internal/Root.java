@@ -214,7 +214,7 @@ final class Root {
             r = active.size();
             for (Batch b : active) {
                 if (b.waitReason != null) {
-                    waits.add(Escape.forLog("batch " + b.name() + ": " + b.waitReason));
+                    waits.add("batch " + b.name() + ": " + b.waitReason);
                 }
             }
         }
@@ -631,9 +631,8 @@ final class Root {
     }
 
     private void error(String message) {
-        // Shown by `status` on a terminal: a name's control characters must not reach it raw. (The
-        // server log escapes every message itself.)
-        lastError = Escape.forLog(message);
+        // Names in it are shown as they are: the server log and the command line escape what they print.
+        lastError = message;
         lastErrorTime = Instant.now();
         LOG.log(System.Logger.Level.WARNING, "hot folder " + settings.name() + ": " + message);
     }
