@@ -112,8 +112,9 @@ class HotFolderHardeningTest {
         byte[] decoy = "decoy--senders-own-0123456789".getBytes(StandardCharsets.US_ASCII);
         assertEquals(secret.length, decoy.length);
         FileTime time = FileTime.fromMillis(1_700_000_000_000L);
-        int batches = 16;
-        int docs = 40;
+        // 2,000 documents, each listed, opened, checked again and deleted while the swaps run.
+        int batches = 25;
+        int docs = 80;
         for (int i = 0; i < docs; i++) {
             Path s = Files.write(outside.resolve("doc-" + i + ".txt"), secret);
             Files.setLastModifiedTime(s, time);
@@ -162,7 +163,7 @@ class HotFolderHardeningTest {
             stop.set(true);
             swapper.join(10_000);
         }
-        assertTrue(swaps.get() > 1000, "only " + swaps.get() + " swaps: the race was not really run");
+        assertTrue(swaps.get() > 2000, "only " + swaps.get() + " swaps: the race was not really run");
 
         String secretSha = sha256(secret);
         int signed = 0;
