@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 /** The request parser against the framing the client writes, delivered in any pieces, and against lies. */
 class RequestReaderTest {
 
-    private static byte[] frame(int count, String... strings) throws IOException {
+    static byte[] frame(int count, String... strings) throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(b);
         out.writeInt(count);
