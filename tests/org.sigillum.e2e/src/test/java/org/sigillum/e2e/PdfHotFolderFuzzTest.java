@@ -53,18 +53,17 @@ class PdfHotFolderFuzzTest {
                 reasons.merge(m.group(1), 1, Integer::sum);
             }
             System.out.println("fuzz pdf-hotfolder: " + signed + " signed, refused " + reasons);
-            // A damaged PDF is the sender's problem ("bad input"). One kind is caught only after
-            // signing: PDFBox silently repairs cross-reference data that does not match the
-            // objects, signs, and cannot read the signed file back; the post-signing check refuses
-            // it (nothing is handed out, but the token signed once). Any other reason is a defect.
+            // A damaged PDF is the sender's problem ("bad input"), and it is found before the token
+            // signs. (This test found PDFs whose cross-reference data PDFBox repaired silently: they
+            // were signed, the signed copy could not be read back, and the post-signing check
+            // refused them as "verification failed" after the token had signed.)
             List<String> others = new java.util.ArrayList<>();
             Matcher f = Pattern.compile("\\{\\s*\"name\": \"([^\"]*)\",\\s*\"reason\": \"([^\"]*)\",\\s*\"message\": \"((?:[^\"\\\\]|\\\\.)*)\"")
                     .matcher(summary);
             int seen = 0;
             while (f.find()) {
                 seen++;
-                boolean readBack = f.group(2).equals("verification failed") && f.group(3).contains("cannot be read back");
-                if (!f.group(2).equals("bad input") && !readBack) {
+                if (!f.group(2).equals("bad input")) {
                     others.add(f.group(1) + ": " + f.group(2) + ": " + f.group(3));
                     // The error folder keeps the input: saved where a failure can be looked at again.
                     Path kept = home.resolve("hotfolder/error/pades/fuzz").resolve(f.group(1));

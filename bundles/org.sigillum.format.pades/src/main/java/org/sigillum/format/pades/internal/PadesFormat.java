@@ -151,7 +151,7 @@ public class PadesFormat implements FormatSigner, FormatVerifier {
         // Until the PDF is laid out, a runtime failure is PDFBox meeting a broken document; afterwards
         // (token, CMS, time stamp) it is ours or the server's, not the document's.
         boolean pdfPhase = true;
-        try (RandomAccessRead source = files.open(document.content()); PDDocument doc = files.load(source, name)) {
+        try (RandomAccessRead source = files.open(document.content()); PDDocument doc = files.loadForSigning(source, name)) {
             long inputLength = source.length();
             String fieldName = option(params.options(), "field");
             checkSignable(doc, name, !fieldName.isEmpty());

@@ -9,11 +9,15 @@ import java.nio.file.StandardCopyOption;
 
 import org.apache.pdfbox.Loader;
 import org.apache.pdfbox.io.IOUtils;
+import org.apache.pdfbox.io.RandomAccessStreamCache;
+import org.apache.pdfbox.pdfparser.PDFParser;
 import org.apache.pdfbox.io.RandomAccessRead;
 import org.apache.pdfbox.io.RandomAccessReadBuffer;
 import org.apache.pdfbox.io.RandomAccessReadBufferedFile;
 import org.apache.pdfbox.pdmodel.PDDocument;
 import org.apache.pdfbox.pdmodel.encryption.InvalidPasswordException;
+import org.apache.pdfbox.pdmodel.interactive.digitalsignature.ExternalSigningSupport;
+import org.apache.pdfbox.pdmodel.interactive.digitalsignature.PDSignature;
 import org.sigillum.api.Content;
 import org.sigillum.api.Reason;
 import org.sigillum.api.SigningException;
@@ -84,17 +88,157 @@ final class PdfFiles {
         try {
             checkStructure(source, name);
             source.seek(0);
-            return Loader.loadPDF(source, "", null, null,
-                    inMemory(source.length()) ? IOUtils.createMemoryOnlyStreamCache() : IOUtils.createTempFileOnlyStreamCache());
+            return Loader.loadPDF(source, "", null, null, cache(source.length()));
         } catch (InvalidPasswordException e) {
-            throw new SigningException(Reason.BAD_INPUT, name + " is encrypted with a password that is needed to open it;"
-                    + " it cannot be signed without that password (ask the sender for an unprotected copy)");
+            throw encrypted(name);
         } catch (IOException e) {
             throw new SigningException(Reason.BAD_INPUT, name + " is not a readable PDF: " + e.getMessage(), e);
         } catch (RuntimeException | StackOverflowError e) {
             // PDFBox's parser meets hostile structures with runtime errors (or a deep recursion).
             throw new SigningException(Reason.BAD_INPUT, name + " is a damaged PDF that cannot be parsed ("
                     + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")");
+        }
+    }
+
+    /**
+     * Parses a document that is about to get a signature appended. An intact file is parsed
+     * strictly, once. A file that only PDFBox's lenient parser reads (its cross-reference data does
+     * not match its objects, a stream's length is wrong…) was repaired in memory, and an incremental
+     * update appended to it still points into the damaged original: such a signed copy could be
+     * unreadable (fuzzing found cross-reference streams whose signed copy PDFBox itself could not read
+     * back, after the token had signed). So first a trial signature update, with an empty signature,
+     * is appended and read back; only a file that passes is signed. Intact files pay nothing for this.
+     */
+    PDDocument loadForSigning(RandomAccessRead source, String name) throws SigningException {
+        checkStructureOrRefuse(source, name);
+        try {
+            source.seek(0);
+            // A parser that fails closes what it reads, and the source is still needed after a failure.
+            return new PDFParser(new Unclosable(source), "", null, null, cache(source.length())).parse(false);
+        } catch (InvalidPasswordException e) {
+            throw encrypted(name);
+        } catch (IOException | RuntimeException | StackOverflowError strictFailure) {
+            // Not intact: see whether an update appended to it reads back.
+        }
+        // Closing the trial document must not close the source either.
+        try (PDDocument trial = load(new Unclosable(source), name)) {
+            trialUpdate(trial, name);
+        } catch (IOException e) {
+            throw new SigningException(Reason.IO_ERROR, "the trial update of " + name + " cannot be written: " + e.getMessage(), e);
+        }
+        return load(source, name);
+    }
+
+    /** The source for a parse that may fail: its owner (the caller's try block) closes it, not the parser. */
+    private record Unclosable(RandomAccessRead in) implements RandomAccessRead {
+        @Override
+        public int read() throws IOException {
+            return in.read();
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            return in.read(b, off, len);
+        }
+
+        @Override
+        public long getPosition() throws IOException {
+            return in.getPosition();
+        }
+
+        @Override
+        public void seek(long position) throws IOException {
+            in.seek(position);
+        }
+
+        @Override
+        public long length() throws IOException {
+            return in.length();
+        }
+
+        @Override
+        public boolean isClosed() {
+            return in.isClosed();
+        }
+
+        @Override
+        public int peek() throws IOException {
+            return in.peek();
+        }
+
+        @Override
+        public void rewind(int bytes) throws IOException {
+            in.rewind(bytes);
+        }
+
+        @Override
+        public boolean isEOF() throws IOException {
+            return in.isEOF();
+        }
+
+        @Override
+        public org.apache.pdfbox.io.RandomAccessReadView createView(long start, long length) throws IOException {
+            return in.createView(start, length);
+        }
+
+        @Override
+        public void close() {
+            // the owner closes it
+        }
+    }
+
+    private void trialUpdate(PDDocument trial, String name) throws IOException, SigningException {
+        Path copy = spool.newFile(".pdf");
+        try {
+            try (java.io.OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(copy))) {
+                // Shaped like the real update (a signature field, its widget on the first page, the
+                // catalog's form) but with an empty signature: a lighter update (the catalog alone)
+                // read back fine for files whose signed copy did not.
+                PDSignature sig = new PDSignature();
+                sig.setFilter(PDSignature.FILTER_ADOBE_PPKLITE);
+                sig.setSubFilter(PDSignature.SUBFILTER_ETSI_CADES_DETACHED);
+                trial.addSignature(sig);
+                ExternalSigningSupport external = trial.saveIncrementalForExternalSigning(out);
+                try (InputStream signed = external.getContent()) {
+                    signed.transferTo(java.io.OutputStream.nullOutputStream());
+                }
+                external.setSignature(new byte[0]);
+            } catch (IOException | RuntimeException | StackOverflowError e) {
+                throw damaged(name, e);
+            }
+            try (PDDocument back = Loader.loadPDF(new RandomAccessReadBufferedFile(copy), "", null, null, cache(Files.size(copy)))) {
+                if (back.getNumberOfPages() <= 0) {
+                    throw damaged(name, null);
+                }
+            } catch (IOException | RuntimeException | StackOverflowError e) {
+                throw damaged(name, e);
+            }
+        } finally {
+            Spool.delete(copy);
+        }
+    }
+
+    private static SigningException damaged(String name, Throwable e) {
+        return new SigningException(Reason.BAD_INPUT, name + " is damaged: its cross-reference data does not match its objects,"
+                + " and a signature appended to it could not be read back" + (e == null ? "" : " (" + e.getClass().getSimpleName()
+                + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")") + "; ask the sender for an intact copy (saving it"
+                + " again in a PDF program repairs it)");
+    }
+
+    private static SigningException encrypted(String name) {
+        return new SigningException(Reason.BAD_INPUT, name + " is encrypted with a password that is needed to open it;"
+                + " it cannot be signed without that password (ask the sender for an unprotected copy)");
+    }
+
+    private RandomAccessStreamCache.StreamCacheCreateFunction cache(long length) {
+        return inMemory(length) ? IOUtils.createMemoryOnlyStreamCache() : IOUtils.createTempFileOnlyStreamCache();
+    }
+
+    private static void checkStructureOrRefuse(RandomAccessRead source, String name) throws SigningException {
+        try {
+            checkStructure(source, name);
+        } catch (IOException e) {
+            throw new SigningException(Reason.BAD_INPUT, name + " is not a readable PDF: " + e.getMessage(), e);
         }
     }
 
