@@ -131,7 +131,9 @@ class Pkcs11Test {
             Server.await("all tokens to be found", 30_000, () -> {
                 try {
                     list[0] = run("", "token", "list").out();
-                    return count(list[0], "  missing") == 1 && !list[0].contains("failed") && list[0].contains("t-moving");
+                    // Every configured token listed: File Install applies the files in no fixed order.
+                    List<String> ids = list[0].lines().map(l -> l.split("  ", 2)[0]).toList();
+                    return count(list[0], "  missing") == 1 && !list[0].contains("failed") && ids.containsAll(configured);
                 } catch (Exception e) {
                     return false;
                 }
@@ -148,12 +150,16 @@ class Pkcs11Test {
         }
     }
 
+    /** The ids of the tokens configured, which setup waits for. */
+    private final List<String> configured = new ArrayList<>();
+
     private void token(String id, String library, String... lines) throws IOException {
         StringBuilder s = new StringBuilder("id = " + id + "\nlibrary = " + library + "\n");
         for (String l : lines) {
             s.append(l).append('\n');
         }
         Files.writeString(home.resolve("etc/org.sigillum.token.pkcs11-" + id + ".cfg"), s);
+        configured.add(id);
     }
 
     private void profile(String name, String tokens, String... lines) throws IOException {
