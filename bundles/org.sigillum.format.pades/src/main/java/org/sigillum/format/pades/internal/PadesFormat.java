@@ -151,8 +151,10 @@ public class PadesFormat implements FormatSigner, FormatVerifier {
         // Until the PDF is laid out, a runtime failure is PDFBox meeting a broken document; afterwards
         // (token, CMS, time stamp) it is ours or the server's, not the document's.
         boolean pdfPhase = true;
-        try (RandomAccessRead source = files.open(document.content()); PDDocument doc = files.loadForSigning(source, name)) {
-            long inputLength = source.length();
+        try (RandomAccessRead source = files.open(document.content());
+                PDDocument doc = files.loadForSigning(source, document.content(), name)) {
+            // The content's size: a failed strict parse closes the source it was given.
+            long inputLength = document.content().size();
             String fieldName = option(params.options(), "field");
             checkSignable(doc, name, !fieldName.isEmpty());
             Map<String, String> options = params.options();

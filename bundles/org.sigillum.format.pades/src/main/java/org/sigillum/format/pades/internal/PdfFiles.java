@@ -109,81 +109,37 @@ final class PdfFiles {
      * back, after the token had signed). So first a trial signature update, with an empty signature,
      * is appended and read back; only a file that passes is signed. Intact files pay nothing for this.
      */
-    PDDocument loadForSigning(RandomAccessRead source, String name) throws SigningException {
+    PDDocument loadForSigning(RandomAccessRead source, Content content, String name) throws SigningException {
         checkStructureOrRefuse(source, name);
         try {
             source.seek(0);
-            // A parser that fails closes what it reads, and the source is still needed after a failure.
-            return new PDFParser(new Unclosable(source), "", null, null, cache(source.length())).parse(false);
+            // Given the source itself: a wrapper around it would cost the parser's every byte read.
+            return new PDFParser(source, "", null, null, cache(source.length())).parse(false);
         } catch (InvalidPasswordException e) {
             throw encrypted(name);
         } catch (IOException | RuntimeException | StackOverflowError strictFailure) {
-            // Not intact: see whether an update appended to it reads back.
+            // Not intact (the failed parser closed the source): see whether an update appended to it reads back.
         }
-        // Closing the trial document must not close the source either.
-        try (PDDocument trial = load(new Unclosable(source), name)) {
+        try (PDDocument trial = loadAgain(content, name)) {
             trialUpdate(trial, name);
         } catch (IOException e) {
             throw new SigningException(Reason.IO_ERROR, "the trial update of " + name + " cannot be written: " + e.getMessage(), e);
         }
-        return load(source, name);
+        return loadAgain(content, name);
     }
 
-    /** The source for a parse that may fail: its owner (the caller's try block) closes it, not the parser. */
-    private record Unclosable(RandomAccessRead in) implements RandomAccessRead {
-        @Override
-        public int read() throws IOException {
-            return in.read();
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            return in.read(b, off, len);
-        }
-
-        @Override
-        public long getPosition() throws IOException {
-            return in.getPosition();
-        }
-
-        @Override
-        public void seek(long position) throws IOException {
-            in.seek(position);
-        }
-
-        @Override
-        public long length() throws IOException {
-            return in.length();
-        }
-
-        @Override
-        public boolean isClosed() {
-            return in.isClosed();
-        }
-
-        @Override
-        public int peek() throws IOException {
-            return in.peek();
-        }
-
-        @Override
-        public void rewind(int bytes) throws IOException {
-            in.rewind(bytes);
-        }
-
-        @Override
-        public boolean isEOF() throws IOException {
-            return in.isEOF();
-        }
-
-        @Override
-        public org.apache.pdfbox.io.RandomAccessReadView createView(long start, long length) throws IOException {
-            return in.createView(start, length);
-        }
-
-        @Override
-        public void close() {
-            // the owner closes it
+    /** A lenient parse from a new source; the document owns it, and it is closed if parsing fails. */
+    private PDDocument loadAgain(Content content, String name) throws SigningException {
+        RandomAccessRead again = open(content);
+        try {
+            return load(again, name);
+        } catch (SigningException | RuntimeException e) {
+            try {
+                again.close();
+            } catch (IOException x) {
+                // nothing more to release
+            }
+            throw e;
         }
     }
 
