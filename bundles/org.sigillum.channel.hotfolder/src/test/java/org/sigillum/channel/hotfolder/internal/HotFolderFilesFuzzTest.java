@@ -64,4 +64,30 @@ class HotFolderFilesFuzzTest {
 
         assertEquals(m, Manifest.readFrom(dir), "the good manifest still reads the same");
     }
+
+    /** A root's .cfg file, mutated: read as File Install reads it, then parsed; refused only as misconfigured. */
+    @Test
+    void aMutatedRootConfigurationIsReadOrRefusedAsMisconfigured() throws Exception {
+        String sample = """
+                name = scans
+                profile = cades
+                in = hotfolder/in/scans
+                done = hotfolder/done/scans
+                tokens = card1,card2
+                group = scanners
+                signatureExtension = .p7s
+                failurePolicy = all-or-nothing
+                looseFiles = true
+                stableSeconds = 5
+                settleMillis = 1000
+                parallelBatches = 4
+                workers = 2
+                """;
+        Fuzz.run("root-cfg", new Mutator(List.of(sample.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1))), Mutator.seed(43),
+                Mutator.count(5000), new Fuzz.Limits(Duration.ofSeconds(5), 16L << 20, Duration.ofSeconds(60)), input -> {
+                    java.util.Properties p = new java.util.Properties();
+                    p.load(new java.io.ByteArrayInputStream(input));
+                    RootSettings.of(org.sigillum.fuzz.Configs.of(RootConfig.class, p), dir);
+                }, t -> t instanceof IllegalArgumentException);
+    }
 }
