@@ -186,32 +186,6 @@ final class Disk {
         });
     }
 
-    /** Removes directories left empty under {@code root}, and root itself when empty. */
-    static void deleteEmptyDirectories(Path root) throws IOException {
-        if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFileFailed(Path file, IOException exc) {
-                // A folder we may not read is not empty as far as we know: it stays.
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException exc) {
-                try (Stream<Path> s = Files.list(dir)) {
-                    if (s.findAny().isEmpty()) {
-                        Files.delete(dir);
-                    }
-                } catch (IOException e) {
-                    // Not empty or not ours to delete: it stays.
-                }
-                return FileVisitResult.CONTINUE;
-            }
-        });
-    }
-
     /** {@code name}, or {@code name-1}, {@code name-2}… whichever does not exist in {@code dir} yet. */
     static String freeName(Path dir, String name) {
         String candidate = name;

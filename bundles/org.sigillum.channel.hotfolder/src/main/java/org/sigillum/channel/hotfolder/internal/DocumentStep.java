@@ -5,8 +5,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
-import java.nio.channels.Channels;
-import java.nio.channels.SeekableByteChannel;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -65,35 +63,29 @@ final class DocumentStep {
         checkEmpty(e);
         List<String> parts = batch.manifest.parts(e);
         Path staged = batch.stagedInput(e.index());
-        byte[] data = null;
         try {
             batch.ensureFolder(staged.getParent());
             Files.deleteIfExists(staged);
         } catch (IOException x) {
-            throw new Outcome.Held(Reason.IO_ERROR.label(), "the work folder " + settings.work() + " cannot be written: " + x.getMessage(), x);
+            throw workFolder(x);
         }
         // Always a copy the server owns, read from a descriptor opened without following links: a hard
         // link to the sender's file would let whoever can write that file (or a file outside the root
         // linked into the batch) change the published copy, or be changed through it.
-        try (SeekableByteChannel ch = inputs.openListed(parts, e); InputStream in = Channels.newInputStream(ch)) {
-            if (e.size() <= IN_MEMORY) {
-                data = in.readNBytes((int) e.size() + 1);
-                if (data.length != e.size()) {
-                    throw refused("changed while it was read (" + e.size() + " bytes listed, " + data.length
+        byte[] data;
+        try {
+            data = inputs.readListed(parts, e, in -> {
+                byte[] small = e.size() <= IN_MEMORY ? in.readNBytes((int) e.size() + 1) : null;
+                long read = small != null ? small.length : -1;
+                if (small == null || read == e.size()) {
+                    read = writeStaged(in, small, staged);
+                }
+                if (read != e.size()) {
+                    throw new InputTree.NotListed("changed while it was read (" + e.size() + " bytes listed, " + read
                             + " read): it was probably still being written when the batch was approved");
                 }
-            }
-            long copied = writeStaged(in, data, staged);
-            if (copied != e.size()) {
-                throw refused("changed while it was read (" + e.size() + " bytes listed, " + copied
-                        + " read): it was probably still being written when the batch was approved");
-            }
-            try {
-                // The copy carries the original's time, so the check before publication treats it alike.
-                Files.setLastModifiedTime(staged, java.nio.file.attribute.FileTime.fromMillis(e.modified()));
-            } catch (IOException x) {
-                throw new Outcome.Held(Reason.IO_ERROR.label(), "the work folder " + settings.work() + " cannot be written: " + x.getMessage(), x);
-            }
+                return small;
+            });
         } catch (InputTree.NotListed x) {
             throw refused(x.getMessage());
         } catch (AccessDeniedException x) {
@@ -104,13 +96,10 @@ final class DocumentStep {
             throw refused("cannot be read: " + reason(x));
         }
         try {
-            inputs.confirm(parts, e, "while it was being read");
-        } catch (InputTree.NotListed x) {
-            throw refused(x.getMessage());
-        } catch (NoSuchFileException x) {
-            throw refused("disappeared while it was being read");
+            // The copy carries the original's time, so the check before publication treats it alike.
+            Files.setLastModifiedTime(staged, java.nio.file.attribute.FileTime.fromMillis(e.modified()));
         } catch (IOException x) {
-            throw refused("cannot be read: " + reason(x));
+            throw workFolder(x);
         }
         Content content = data != null ? Content.of(data) : Content.of(staged);
         if (settings.archiveOnly()) {

@@ -158,31 +158,14 @@ final class Finisher {
     }
 
     /**
-     * Copies the original into the error folder as it is now, read through a descriptor opened
-     * without following links (so the copy is of a file inside the batch, whatever was swapped), and
-     * written as a new file of the server's (never with the sender's permissions). A link, a pipe or
-     * a file that cannot be read is not copied; it stays in the input and moves to
-     * {@code <batch>-unprocessed}.
+     * Copies the original into the error folder as it is now, through a descriptor opened without
+     * following links. A link, a pipe or a file that cannot be read is not copied; it stays in the
+     * input and moves to {@code <batch>-unprocessed}.
      */
     private boolean copyOriginal(Manifest m, Manifest.Entry e, Path copy) throws IOException {
         try {
-            return inputs.at(m.parts(e), (dir, name) -> {
-                InputTree.Stat st = InputTree.stat(dir, name);
-                if (!st.file()) {
-                    return false;
-                }
-                try (java.nio.channels.SeekableByteChannel ch = dir.newByteChannel(name,
-                        Set.of(java.nio.file.StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS));
-                        InputStream in = java.nio.channels.Channels.newInputStream(ch)) {
-                    Files.deleteIfExists(copy);
-                    Files.copy(in, copy);
-                }
-                return true;
-            });
-        } catch (InputTree.NotListed | NoSuchFileException | java.nio.file.AccessDeniedException x) {
-            return false;
-        } catch (java.nio.file.FileSystemException x) {
-            // ELOOP: the name became a link between the look and the open.
+            return inputs.copyFile(m.parts(e), copy);
+        } catch (java.nio.file.AccessDeniedException x) {
             return false;
         }
     }

@@ -1,6 +1,8 @@
 package org.sigillum.channel.hotfolder.internal;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.Channels;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
@@ -10,6 +12,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.SecureDirectoryStream;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -59,15 +62,21 @@ final class InputTree {
     }
 
     @FunctionalInterface
-    interface At<T> {
-        T apply(SecureDirectoryStream<Path> parent, Path name) throws IOException;
+    interface At<T, X extends Exception> {
+        T apply(SecureDirectoryStream<Path> parent, Path name) throws IOException, X;
+    }
+
+    /** What is done with a listed document's bytes while its folder is held open. */
+    @FunctionalInterface
+    interface Body<T, X extends Exception> {
+        T read(InputStream in) throws IOException, X;
     }
 
     /**
      * Runs {@code f} on the folder that holds {@code parts}' last name, reached from {@code in} one
      * name at a time without following a link; a link or a non-folder on the way is a {@link NotListed}.
      */
-    <T> T at(List<String> parts, At<T> f) throws IOException {
+    <T, X extends Exception> T at(List<String> parts, At<T, X> f) throws IOException, X {
         if (parts.isEmpty()) {
             throw new IllegalArgumentException("no name");
         }
@@ -122,48 +131,64 @@ final class InputTree {
     }
 
     /**
-     * Opens a listed document for reading. It must still be a regular file with the listed device,
-     * inode, size and modification time, looked at without following links just before the open,
-     * and the open itself refuses a link ({@code O_NOFOLLOW}); the caller calls {@link #confirm}
-     * after reading, which looks again. Whatever a sender swaps in meanwhile, the descriptor can only
-     * be a file inside the batch, never one outside it.
+     * Reads a listed document. It must still be a regular file with the listed device, inode, size
+     * and modification time, looked at without following links just before the open; the open
+     * refuses a link ({@code O_NOFOLLOW}) and the descriptor must be as long as the file listed; and
+     * after {@code body} has read it, its name is looked at again through the same folder descriptor.
+     * Whatever a sender swaps in meanwhile, what is read can only be a file inside the batch.
      */
-    SeekableByteChannel openListed(List<String> parts, Manifest.Entry e) throws IOException {
+    <T, X extends Exception> T readListed(List<String> parts, Manifest.Entry e, Body<T, X> body) throws IOException, X {
         return at(parts, (dir, name) -> {
             expect(stat(dir, name), e, "before it was signed");
-            SeekableByteChannel ch;
-            try {
-                ch = dir.newByteChannel(name, READ);
-            } catch (FileSystemException x) {
-                throw swapped(x, "was replaced by a symbolic link while it was opened; links are never followed");
-            }
-            try {
+            T result;
+            try (SeekableByteChannel ch = open(dir, name); InputStream in = Channels.newInputStream(ch)) {
                 // fstat on the descriptor we hold: what we read is as long as the file listed.
                 if (ch.size() != e.size()) {
                     throw new NotListed("changed after the batch was approved (" + e.size() + " bytes listed, " + ch.size()
                             + " now): it was probably still being written when the semaphore appeared; send it again in a new batch");
                 }
-                return ch;
-            } catch (IOException | RuntimeException x) {
-                ch.close();
-                throw x;
+                result = body.read(in);
             }
+            expect(stat(dir, name), e, "while it was being read");
+            return result;
         });
     }
 
-    /** Looks at a listed document again after it was read: still the same file, unchanged. */
-    void confirm(List<String> parts, Manifest.Entry e, String when) throws IOException {
-        at(parts, (dir, name) -> {
-            expect(stat(dir, name), e, when);
-            return null;
-        });
+    /**
+     * Copies a regular file, as it is now, into {@code target} (a new file of the server's, never
+     * with the sender's permissions); false when the name holds no regular file any more.
+     */
+    boolean copyFile(List<String> parts, Path target) throws IOException {
+        try {
+            return at(parts, (dir, name) -> {
+                if (!stat(dir, name).file()) {
+                    return false;
+                }
+                try (SeekableByteChannel ch = open(dir, name); InputStream in = Channels.newInputStream(ch)) {
+                    Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+                }
+                return true;
+            });
+        } catch (NotListed | NoSuchFileException x) {
+            return false;
+        }
+    }
+
+    private static SeekableByteChannel open(SecureDirectoryStream<Path> dir, Path name) throws IOException {
+        try {
+            return dir.newByteChannel(name, READ);
+        } catch (FileSystemException x) {
+            throw swapped(x, "was replaced by a symbolic link while it was opened; links are never followed");
+        }
     }
 
     /** Whether the name still holds the listed file, unchanged; false for anything else, errors included. */
     boolean unchanged(List<String> parts, Manifest.Entry e) {
         try {
-            confirm(parts, e, "");
-            return true;
+            return at(parts, (dir, name) -> {
+                expect(stat(dir, name), e, "");
+                return true;
+            });
         } catch (IOException | RuntimeException x) {
             return false;
         }
@@ -268,9 +293,7 @@ final class InputTree {
             Path to = target.resolve(f.rel());
             Files.createDirectories(to.getParent());
             Path tmp = to.resolveSibling(".sigillum-copy.part"); // one at a time; a longer name might not fit
-            try (SeekableByteChannel ch = openListed(p, e); java.io.InputStream in = java.nio.channels.Channels.newInputStream(ch)) {
-                Files.copy(in, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            } catch (NotListed | NoSuchFileException x) {
+            if (!copyFile(p, tmp)) {
                 Files.deleteIfExists(tmp);
                 continue; // changed meanwhile: it stays in the input
             }
@@ -382,7 +405,4 @@ final class InputTree {
         return e.getClass() == FileSystemException.class && (r.contains("symbolic link") || r.contains("levels")) ? new NotListed(message) : e;
     }
 
-    static String reason(FileSystemException e) {
-        return e.getReason() != null ? e.getReason() : e.getClass().getSimpleName();
-    }
 }

@@ -44,10 +44,6 @@ record Manifest(String id, Path source, String name, boolean loose, Instant appr
         return indexed;
     }
 
-    static String rel(Path base, Path file) {
-        return base.relativize(file).toString().replace(java.io.File.separatorChar, '/');
-    }
-
     void writeTo(Path dir) throws IOException {
         StringBuilder sb = new StringBuilder("sigillum-batch 1\n");
         // As a URI: a folder name that is not valid in the JVM's charset still reads back as the same path.
@@ -101,10 +97,6 @@ record Manifest(String id, Path source, String name, boolean loose, Instant appr
         return new Manifest(id, Path.of(java.net.URI.create(source)), name, loose, approved, List.copyOf(entries));
     }
 
-    /** Where document {@code e} was in the input (for messages; files are reached through {@link #parts}). */
-    Path input(Entry e) {
-        return loose ? source : source.resolve(e.rel());
-    }
 
     /** The names leading from the root's in folder to document {@code e}, one component each. */
     List<String> parts(Entry e) {

@@ -146,16 +146,30 @@ class JournalTest {
         Manifest m = new Manifest("1-1", in.resolve("b"), "b", false, Instant.now(), Manifest.scan(tree, "b", "APPROVED"));
         Manifest.Entry sub = m.entries().get(0);
         Manifest.Entry top = m.entries().get(1);
-        tree.openListed(m.parts(sub), sub).close();
+        read(tree, m.parts(sub), sub);
         // Same name, size and time outside: only the folder walk and the inode tell them apart.
         Path secret = Files.writeString(outside.resolve("x.txt"), "s");
         Files.setLastModifiedTime(secret, Files.getLastModifiedTime(b.resolve("x.txt")));
         Files.move(b, in.resolve("b/sub-real"));
         Files.createSymbolicLink(in.resolve("b/sub"), outside);
-        assertThrows(InputTree.NotListed.class, () -> tree.openListed(m.parts(sub), sub), "sub/ now leads outside the batch");
+        assertThrows(InputTree.NotListed.class, () -> read(tree, m.parts(sub), sub), "sub/ now leads outside the batch");
         assertFalse(tree.deleteIfListed(m.parts(sub), sub));
         assertTrue(Files.exists(secret), "nothing outside is deleted");
-        tree.openListed(m.parts(top), top).close();
+        assertEquals("t", read(tree, m.parts(top), top));
+        // Swapped while it is read (same size and time): the look after the read, through the same
+        // folder descriptor, sees another inode.
+        Path t0 = in.resolve("b/top.txt");
+        java.nio.file.attribute.FileTime t0time = Files.getLastModifiedTime(t0);
+        assertTrue(assertThrows(InputTree.NotListed.class, () -> tree.readListed(m.parts(top), top, body -> {
+            Path other = Files.writeString(in.resolve("b/.swap"), "X");
+            Files.setLastModifiedTime(other, t0time);
+            Path keep = in.resolve("b/.orig");
+            Files.move(t0, keep);
+            Files.move(other, t0);
+            return body.readAllBytes();
+        })).getMessage().contains("while it was being read"));
+        Files.move(in.resolve("b/.orig"), t0, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        assertEquals("t", read(tree, m.parts(top), top));
         // The file swapped for another one of the same size and time inside the batch: a new inode.
         Path t = in.resolve("b/top.txt");
         java.nio.file.attribute.FileTime time = Files.getLastModifiedTime(t);
@@ -163,11 +177,15 @@ class JournalTest {
         Path other = Files.writeString(in.resolve("b/.other"), "T");
         Files.setLastModifiedTime(other, time);
         Files.move(other, t, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        assertTrue(assertThrows(InputTree.NotListed.class, () -> tree.openListed(m.parts(top), top)).getMessage()
+        assertTrue(assertThrows(InputTree.NotListed.class, () -> read(tree, m.parts(top), top)).getMessage()
                 .contains("another file"));
         Path moved = Files.move(in.resolve("b"), dir.resolve("b-real"));
         Files.createSymbolicLink(in.resolve("b"), moved);
-        assertThrows(InputTree.NotListed.class, () -> tree.openListed(m.parts(top), top), "the batch folder itself is now a link");
+        assertThrows(InputTree.NotListed.class, () -> read(tree, m.parts(top), top), "the batch folder itself is now a link");
     }
 
+
+    private static String read(InputTree tree, List<String> parts, Manifest.Entry e) throws IOException {
+        return tree.readListed(parts, e, in -> new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    }
 }
