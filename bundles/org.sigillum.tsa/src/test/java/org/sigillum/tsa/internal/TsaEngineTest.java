@@ -71,40 +71,7 @@ class TsaEngineTest {
                 .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
                 .addExtension(Extension.extendedKeyUsage, true, new ExtendedKeyUsage(KeyPurposeId.id_kp_timeStamping))
                 .build(new JcaContentSignerBuilder("SHA256withRSA").build(rk.getPrivate())));
-        token = new SigningToken() {
-            public String id() {
-                return "tsa";
-            }
-
-            public TokenStatus status() {
-                return TokenStatus.of("tsa", ActivationMode.NONE, TokenState.AVAILABLE, "");
-            }
-
-            public List<X509Certificate> certificateChain() {
-                return List.of(tsaCert, root);
-            }
-
-            public byte[] sign(byte[] data, SignatureAlgorithm alg, Pin pin) {
-                try {
-                    Signature s = Signature.getInstance(alg.jcaName());
-                    s.initSign(tk.getPrivate());
-                    s.update(data);
-                    return s.sign();
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            }
-
-            public byte[] signDigest(byte[] d, SignatureAlgorithm a, Pin p) {
-                throw new UnsupportedOperationException();
-            }
-
-            public void activate(Pin pin) {
-            }
-
-            public void deactivate() {
-            }
-        };
+        token = new SoftTestToken(tk.getPrivate(), List.of(tsaCert, root));
         pem(root, tmp.resolve("root.pem"));
         pem(tsaCert, tmp.resolve("tsa.pem"));
     }

@@ -94,39 +94,6 @@ class TsaFuzzTest {
                 Date.from(Instant.now().minusSeconds(3600)), Date.from(Instant.now().plusSeconds(86400)), name, keys.getPublic())
                 .addExtension(Extension.extendedKeyUsage, true, new ExtendedKeyUsage(KeyPurposeId.id_kp_timeStamping))
                 .build(new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate())));
-        return new SigningToken() {
-            public String id() {
-                return "tsa";
-            }
-
-            public TokenStatus status() {
-                return TokenStatus.of("tsa", ActivationMode.NONE, TokenState.AVAILABLE, "");
-            }
-
-            public List<X509Certificate> certificateChain() {
-                return List.of(cert);
-            }
-
-            public byte[] sign(byte[] data, SignatureAlgorithm alg, Pin pin) {
-                try {
-                    Signature s = Signature.getInstance(alg.jcaName());
-                    s.initSign(keys.getPrivate());
-                    s.update(data);
-                    return s.sign();
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            }
-
-            public byte[] signDigest(byte[] d, SignatureAlgorithm a, Pin p) {
-                throw new UnsupportedOperationException();
-            }
-
-            public void activate(Pin pin) {
-            }
-
-            public void deactivate() {
-            }
-        };
+        return new SoftTestToken(keys.getPrivate(), List.of(cert));
     }
 }

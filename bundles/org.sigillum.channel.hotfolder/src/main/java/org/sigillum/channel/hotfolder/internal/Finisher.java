@@ -352,7 +352,7 @@ final class Finisher {
         String body = last.substring(0, last.length() - ext.length());
         for (int i = 0; i < body.length();) {
             int cp = body.codePointAt(i);
-            int n = new String(Character.toChars(cp)).getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            int n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4; // its length in UTF-8
             if (used + n > room) {
                 break;
             }
